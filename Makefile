@@ -1,0 +1,27 @@
+# Two commands: `make demo` and `make test`. Both create ./.venv with the pinned stack if missing.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.mmwsss-installed
+DEMO_CONFIG := configs/wsss/gradcam_r18_deeplabv3plus_synthetic.py
+DEMO_DIR := work_dirs/demo
+
+.PHONY: install demo test clean-demo
+
+$(STAMP): requirements.txt setup.py
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade "pip>=23"
+	$(PY) -m pip install -q -r requirements.txt
+	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(PY) tools/run_pipeline.py $(DEMO_CONFIG) --work-dir $(DEMO_DIR)
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+clean-demo:
+	rm -rf $(DEMO_DIR) data/synthetic_defects

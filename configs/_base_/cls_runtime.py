@@ -1,0 +1,5 @@
+# mmpretrain runtime: default_runtime + mmpretrain scope and visualizer.
+_base_ = ['./default_runtime.py']
+default_scope = 'mmpretrain'
+default_hooks = dict(visualization=dict(type='VisualizationHook', enable=False))
+visualizer = dict(type='UniversalVisualizer', vis_backends=[dict(type='LocalVisBackend')])

@@ -1,0 +1,9 @@
+# mmseg runtime: default_runtime + mmseg scope, iteration-based logging, segmentation visualizer.
+_base_ = ['./default_runtime.py']
+default_scope = 'mmseg'
+default_hooks = dict(
+    logger=dict(type='LoggerHook', interval=25, log_metric_by_epoch=False),
+    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=200, max_keep_ckpts=1),
+    visualization=dict(type='SegVisualizationHook'))
+log_processor = dict(by_epoch=False)
+visualizer = dict(type='SegLocalVisualizer', vis_backends=[dict(type='LocalVisBackend')], name='visualizer')

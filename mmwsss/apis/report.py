@@ -1,0 +1,118 @@
+"""Pipeline report: ``results.json`` (machines), ``results.md`` (people), overlay PNGs (eyes)."""
+import json
+import os.path as osp
+from typing import Dict, List
+
+import cv2
+import numpy as np
+import torch
+from mmengine.dataset import pseudo_collate
+
+from mmwsss.datasets.layout import ANN_DIR, IMG_DIR, labels_file, read_image, read_image_labels
+from mmwsss.utils import atomic_write_png, atomic_write_text
+
+
+def colorize(label: np.ndarray, palette: List[List[int]]) -> np.ndarray:
+    """(H, W) labels -> (H, W, 3) BGR; 255 (ignore) drawn white."""
+    lut = np.full((256, 3), 255, np.uint8)
+    lut[:len(palette)] = np.array(palette, np.uint8)[:, ::-1]
+    return lut[label]
+
+
+def heatmap(cam: np.ndarray, image: np.ndarray) -> np.ndarray:
+    """(H, W) map in [0, 1] over a BGR image -> JET overlay."""
+    jet = cv2.applyColorMap((np.clip(cam, 0, 1) * 255).astype(np.uint8), cv2.COLORMAP_JET)
+    return cv2.addWeighted(image, 0.5, jet, 0.5, 0)
+
+
+def _pick_examples(data_root: str, num: int, num_classes: int) -> List[str]:
+    """Up to ``num`` defective training images, round-robin over the defect classes."""
+    per_class: Dict[int, List[str]] = {k: [] for k in range(1, num_classes)}
+    for name, labels in read_image_labels(labels_file(data_root, 'train')):
+        if labels:
+            per_class[labels[0]].append(name)
+    picked: List[str] = []
+    while len(picked) < num and any(per_class.values()):
+        for k in per_class:
+            if per_class[k] and len(picked) < num:
+                picked.append(per_class[k].pop(0))
+    return picked
+
+
+def write_overlays(pipeline, num: int) -> List[str]:
+    """image | GT | CAM | pseudo-label | prediction rows for ``num`` defective training images."""
+    from mmseg.apis import inference_model, init_model
+    from mmpretrain.registry import DATASETS
+
+    from mmwsss.cam import build_cam
+    from .pseudo_label_generation import load_classifier
+
+    root = pipeline.cfg.data_root
+    seg_cfg = pipeline._sub_config('segmenter')
+    classes = pipeline._segmenter_classes()
+    from mmseg.registry import DATASETS as SEG_DATASETS
+    palette = SEG_DATASETS.get(seg_cfg.test_dataloader.dataset.type).METAINFO['palette']
+    cls_cfg = pipeline._classifier_cfg_with_cam()
+    classifier = load_classifier(cls_cfg, pipeline.state['stages']['classifier']['result']['checkpoint'],
+                                 pipeline.device)
+    cam = build_cam(cls_cfg.cam['method'], classifier, cls_cfg.cam.get('target_layers', ['backbone.layer4']))
+    segmenter = init_model(seg_cfg, pipeline.state['stages']['segmenter']['result']['checkpoint'],
+                           device=pipeline.device)
+    cam_set = DATASETS.build(cls_cfg.cam_dataloader.dataset)
+    index = {osp.basename(cam_set.get_data_info(i)['img_path']): i for i in range(len(cam_set))}
+    paths = []
+    for name in _pick_examples(root, num, len(classes)):
+        stem = osp.splitext(name)[0]
+        image = read_image(osp.join(root, IMG_DIR, 'train', name), cv2.IMREAD_COLOR)
+        h, w = image.shape[:2]
+        gt = read_image(osp.join(root, ANN_DIR, 'train', stem + '.png'))
+        pseudo = read_image(osp.join(pipeline.pseudo_label_dir(), stem + '.png'))
+        data = classifier.data_preprocessor(pseudo_collate([cam_set[index[name]]]), False)
+        mask = torch.zeros(1, len(classes) - 1, dtype=torch.bool)
+        mask[0, data['data_samples'][0].gt_label] = True
+        maps = cam(data['inputs'], mask.to(data['inputs'].device))
+        cam_map = torch.nn.functional.interpolate(maps, size=(h, w), mode='bilinear',
+                                                  align_corners=False)[0].max(0).values.cpu().numpy()
+        pred = inference_model(segmenter, image).pred_sem_seg.data[0].cpu().numpy().astype(np.uint8)
+        row = np.concatenate([image, colorize(gt, palette), heatmap(cam_map, image), colorize(pseudo, palette),
+                              colorize(pred, palette)], axis=1)
+        path = osp.join(pipeline.work_dir, 'overlays', f'{stem}.png')
+        atomic_write_png(path, row)
+        paths.append(path)
+    return paths
+
+
+def format_markdown(results: Dict) -> str:
+    """The results table as markdown (fractions shown with 3 decimals)."""
+
+    def f(v):
+        return '-' if v is None else f'{v:.3f}'
+
+    classes = list(results['segmenter']['defect_iou'])
+    head = '| stage | split | metric | ' + ' | '.join(classes) + ' |'
+    sep = '|' + '---|' * (3 + len(classes))
+    pl, seg, cls = results['pseudo_labels'], results['segmenter'], results['classifier']
+    rows = [
+        f"| classifier | test | accuracy {f(cls['accuracy'])} (OK/NG {f(cls.get('ok_ng_accuracy'))}, F1 "
+        f"{f(cls.get('f1'))}) |" + ' |' * len(classes),
+        f"| pseudo-labels ({results['cam_method']}) | train | mIoU {f(pl['miou'])}, defect-mIoU "
+        f"{f(pl['defect_miou'])} | " + ' | '.join(f(pl['defect_iou'][c]) for c in classes) + ' |',
+        f"| segmenter | test | mIoU {f(seg['miou'])}, defect-mIoU {f(seg['defect_miou'])} | " +
+        ' | '.join(f(seg['defect_iou'][c]) for c in classes) + ' |',
+    ]
+    secs = ', '.join(f'{k} {v:.0f}s' for k, v in results['seconds'].items())
+    return (f"### {results['dataset']}: weakly supervised pipeline ({results['cam_method']})\n\n"
+            + '\n'.join([head, sep] + rows) + f'\n\nTime: {secs}.\n')
+
+
+def write_report(pipeline) -> Dict:
+    num = int(pipeline.cfg.get('report', {}).get('num_overlays', 4))
+    return dict(overlays=write_overlays(pipeline, num) if num > 0 else [])
+
+
+def write_results(pipeline) -> Dict:
+    results = pipeline.results()
+    results['overlays'] = pipeline.state['stages'].get('report', {}).get('result', {}).get('overlays', [])
+    atomic_write_text(osp.join(pipeline.work_dir, 'results.json'), json.dumps(results, indent=2))
+    atomic_write_text(osp.join(pipeline.work_dir, 'results.md'), format_markdown(results))
+    return results

@@ -1,0 +1,140 @@
+"""Batched, pure-torch class activation maps (template method).
+
+One forward pass per batch captures the activations ``A_l`` (N, C, h, w) of every target layer ``l``;
+for each class ``k`` requested anywhere in the batch, one ``torch.autograd.grad`` of the summed class
+score ``sum_n y[n, k]`` gives ``G_l = dy_k / dA_l`` for all images at once (no parameter gradients are
+accumulated, no backward hooks are left behind). A variant overrides only :meth:`get_cam_weights`:
+
+    M_l[n, k] = ReLU( sum_c  w_c(A_l, G_l) * A_l,c )
+
+Post-processing follows pytorch-grad-cam 1.5.7 so results are comparable: per layer ReLU, per-image
+min-max scaling, bilinear resize to the input size; then ReLU, mean over layers, min-max scaling again.
+"""
+from abc import ABCMeta, abstractmethod
+from typing import Callable, List, Optional, Sequence
+
+import torch
+import torch.nn.functional as F
+from mmengine.model import BaseModel, is_model_wrapper
+from torch import Tensor, nn
+
+EPS = 1e-7
+
+
+def minmax_scale(maps: Tensor) -> Tensor:
+    """Per-map min-max scaling, pytorch-grad-cam's ``scale_cam_image`` without the resize.
+
+    Args:
+        maps: (..., H, W). Returns the same shape; ``(x - min) / (max' + 1e-7)`` with ``max'`` the max
+        after subtracting the min. An all-constant map becomes all zeros (no NaN).
+    """
+    flat = maps.flatten(-2)
+    flat = flat - flat.min(-1, keepdim=True).values
+    flat = flat / (flat.max(-1, keepdim=True).values + EPS)
+    return flat.view_as(maps)
+
+
+class BaseCAM(metaclass=ABCMeta):
+    """Class activation maps for a classifier that returns logits (N, K).
+
+    Args:
+        model: the classifier. An mmengine ``BaseModel`` (e.g. mmpretrain ``ImageClassifier``) is called
+            with ``mode='tensor'``; model wrappers (DDP) are unwrapped.
+        target_layers: dotted module names, e.g. ``['backbone.layer4']``.
+        forward_fn: optional ``f(inputs) -> logits`` overriding how the model is called.
+    """
+    #: whether :meth:`get_cam_weights` needs gradients (False skips every backward pass)
+    needs_gradients: bool = True
+
+    def __init__(self,
+                 model: nn.Module,
+                 target_layers: Sequence[str],
+                 forward_fn: Optional[Callable[[Tensor], Tensor]] = None) -> None:
+        if is_model_wrapper(model):
+            model = model.module
+        if isinstance(target_layers, str) or not target_layers:
+            raise ValueError(f'target_layers must be a non-empty list of module names, got {target_layers!r}')
+        self.model = model
+        self.target_layer_names = list(target_layers)
+        self.target_layers = []
+        for name in self.target_layer_names:
+            try:
+                self.target_layers.append(model.get_submodule(name))
+            except AttributeError as e:
+                raise ValueError(f'target layer {name!r} not found in {type(model).__name__}') from e
+        if forward_fn is None:
+            forward_fn = (lambda x: model(x, mode='tensor')) if isinstance(model, BaseModel) else model
+        self.forward_fn = forward_fn
+
+    # ------------------------------------------------------------------ the part variants override
+    @abstractmethod
+    def get_cam_weights(self, activations: Tensor, gradients: Optional[Tensor]) -> Tensor:
+        """Weights for the activations of one layer.
+
+        Args:
+            activations: (N, C, h, w). gradients: (N, C, h, w) or None if ``needs_gradients`` is False.
+        Returns:
+            (N, C, 1, 1) channel weights or (N, C, h, w) element-wise weights.
+        """
+
+    def layer_cam(self, activations: Tensor, gradients: Optional[Tensor]) -> Tensor:
+        """(N, C, h, w) -> (N, h, w): ``sum_c w_c * A_c`` (ReLU applied by the caller)."""
+        return (self.get_cam_weights(activations, gradients) * activations).sum(1)
+
+    # ------------------------------------------------------------------ the fixed algorithm
+    def forward_features(self, inputs: Tensor):
+        """Run the model once, capturing target-layer outputs. Returns ``(logits (N, K), [A_l])``."""
+        captured: List[Tensor] = []
+
+        def hook(_module, _args, output):
+            captured.append(output[0] if isinstance(output, (tuple, list)) else output)
+
+        handles = [layer.register_forward_hook(hook) for layer in self.target_layers]
+        try:
+            logits = self.forward_fn(inputs)
+        finally:
+            for h in handles:
+                h.remove()
+        if isinstance(logits, (tuple, list)):
+            logits = logits[-1]
+        if len(captured) != len(self.target_layers):
+            raise RuntimeError(f'expected {len(self.target_layers)} captured activations, got {len(captured)} '
+                               '(is a target layer called more than once per forward?)')
+        return logits, captured
+
+    def __call__(self, inputs: Tensor, class_mask: Tensor) -> Tensor:
+        """Compute normalized CAMs for the requested classes.
+
+        Args:
+            inputs: (N, 3, H, W) preprocessed images.
+            class_mask: (N, K) bool, True where class k's map is wanted for image n (e.g. the image-level
+                labels). Maps of unrequested (n, k) are all zero.
+        Returns:
+            (N, K, H, W) float maps in [0, 1].
+        """
+        if class_mask.dim() != 2 or class_mask.shape[0] != inputs.shape[0]:
+            raise ValueError(f'class_mask must be (N, K) with N = {inputs.shape[0]}, got {tuple(class_mask.shape)}')
+        class_mask = class_mask.bool().to(inputs.device)
+        size = inputs.shape[-2:]
+        with torch.enable_grad():
+            inputs = inputs.detach().requires_grad_(self.needs_gradients)
+            logits, acts = self.forward_features(inputs)
+            if logits.dim() != 2 or logits.shape[1] != class_mask.shape[1]:
+                raise ValueError(f'model returned logits {tuple(logits.shape)}, class_mask has '
+                                 f'{class_mask.shape[1]} classes')
+            cams = inputs.new_zeros((inputs.shape[0], class_mask.shape[1], *size))
+            for k in torch.nonzero(class_mask.any(0)).flatten().tolist():
+                grads = (torch.autograd.grad(logits[:, k].sum(), acts, retain_graph=True)
+                         if self.needs_gradients else [None] * len(acts))
+                cams[:, k] = self.aggregate_layers(
+                    [self.layer_cam(a.detach(), g) for a, g in zip(acts, grads)], size)
+        return cams * class_mask[:, :, None, None]
+
+    @staticmethod
+    def aggregate_layers(layer_maps: List[Tensor], size) -> Tensor:
+        """[(N, h_l, w_l)] -> (N, H, W): per layer ReLU + scale + resize, then mean over layers + scale."""
+        scaled = [
+            F.interpolate(minmax_scale(F.relu(m)).unsqueeze(1), size=size, mode='bilinear',
+                          align_corners=False)[:, 0] for m in layer_maps
+        ]
+        return minmax_scale(F.relu(torch.stack(scaled, 0)).mean(0))

@@ -1,0 +1,33 @@
+"""CAMs + image-level labels -> pseudo-label masks (batched, pure torch)."""
+import torch
+from torch import Tensor
+
+IGNORE_INDEX = 255
+
+
+def cams_to_pseudo_labels(cams: Tensor, class_mask: Tensor, bg_thr: float, fg_thr: float) -> Tensor:
+    """Turn normalized CAMs into a label map with an uncertainty band.
+
+    With ``s = max_k cams[n, k]`` over the image's classes and ``k* = argmax``:
+    ``label = k* + 1`` if ``s >= fg_thr``; ``0`` (background) if ``s < bg_thr``; ``255`` (ignore) otherwise.
+    Classes absent from the image label never appear; a defect-free image (no class) is all background.
+
+    Args:
+        cams: (N, K, H, W) maps in [0, 1].
+        class_mask: (N, K) bool image-level labels.
+        bg_thr, fg_thr: thresholds with ``0 <= bg_thr <= fg_thr <= 1`` (equal = no ignore band).
+    Returns:
+        (N, H, W) uint8 labels in {0, 1..K, 255}.
+    """
+    if not 0.0 <= bg_thr <= fg_thr <= 1.0:
+        raise ValueError(f'need 0 <= bg_thr <= fg_thr <= 1, got bg_thr={bg_thr}, fg_thr={fg_thr}')
+    if cams.dim() != 4 or class_mask.shape != cams.shape[:2]:
+        raise ValueError(f'cams must be (N, K, H, W) and class_mask (N, K); got {tuple(cams.shape)} and '
+                         f'{tuple(class_mask.shape)}')
+    mask = class_mask.bool().to(cams.device)
+    scores, idx = (cams * mask[:, :, None, None]).max(1)
+    labels = (idx + 1).to(torch.uint8)
+    labels[scores < fg_thr] = IGNORE_INDEX
+    labels[scores < bg_thr] = 0
+    labels[~mask.any(1)] = 0
+    return labels

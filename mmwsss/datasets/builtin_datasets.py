@@ -1,0 +1,45 @@
+"""Registered datasets with fixed METAINFO: the embedded synthetic set and MTD.
+
+Each comes as a segmentation dataset (mmseg, classes with ``background`` first) and a classification
+dataset (mmpretrain, defect classes only).
+"""
+from mmpretrain.registry import DATASETS as CLS_DATASETS
+from mmseg.registry import DATASETS as SEG_DATASETS
+
+from .defect_cls_dataset import DefectClsDataset
+from .defect_seg_dataset import DefectSegDataset
+from .synthetic_defects import SYNTHETIC_CLASSES, SYNTHETIC_PALETTE
+
+MTD_CLASSES = ('background', 'blowhole', 'break', 'crack', 'fray', 'uneven')
+MTD_FOLDERS = ('MT_Blowhole', 'MT_Break', 'MT_Crack', 'MT_Fray', 'MT_Uneven')
+MTD_FREE_FOLDER = 'MT_Free'
+MTD_PALETTE = [[0, 0, 0], [230, 25, 75], [60, 180, 75], [255, 225, 25], [0, 130, 200], [245, 130, 48]]
+
+
+@SEG_DATASETS.register_module()
+class SyntheticDefectDataset(DefectSegDataset):
+    """Embedded procedural surfaces (``tools/dataset_converters/synthetic_defects.py``)."""
+    METAINFO = dict(classes=SYNTHETIC_CLASSES, palette=SYNTHETIC_PALETTE)
+
+    def __init__(self, img_suffix: str = '.png', **kwargs) -> None:
+        super().__init__(img_suffix=img_suffix, **kwargs)
+
+
+@CLS_DATASETS.register_module()
+class SyntheticDefectClsDataset(DefectClsDataset):
+    METAINFO = dict(classes=SYNTHETIC_CLASSES[1:])
+
+
+@SEG_DATASETS.register_module()
+class MTDDataset(DefectSegDataset):
+    """Magnetic Tile Defects (Huang, Qiu and Yuan, The Visual Computer 2020), converted by
+    ``tools/dataset_converters/mtd.py``."""
+    METAINFO = dict(classes=MTD_CLASSES, palette=MTD_PALETTE)
+
+    def __init__(self, img_suffix: str = '.jpg', **kwargs) -> None:
+        super().__init__(img_suffix=img_suffix, **kwargs)
+
+
+@CLS_DATASETS.register_module()
+class MTDClsDataset(DefectClsDataset):
+    METAINFO = dict(classes=MTD_CLASSES[1:])

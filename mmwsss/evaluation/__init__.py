@@ -1,0 +1,5 @@
+from .defect_iou_metric import DefectIoUMetric
+from .exact_match_accuracy import ExactMatchAccuracy
+from .segmentation_scores import confusion_matrix, iou_from_confusion, score_label_folder
+
+__all__ = ["DefectIoUMetric", "ExactMatchAccuracy", 'confusion_matrix', 'iou_from_confusion', 'score_label_folder']

@@ -1,0 +1,109 @@
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from mmwsss.cam import GradCAM, build_cam, minmax_scale
+from mmwsss.registry import CAM_METHODS
+
+
+def tiny_classifier(num_classes=3):
+    from mmpretrain.registry import MODELS
+    torch.manual_seed(0)
+    model = MODELS.build(
+        dict(type='ImageClassifier',
+             backbone=dict(type='ResNet', depth=18, base_channels=8, stem_channels=8, strides=(1, 2, 2, 1),
+                           out_indices=(3, )),
+             neck=dict(type='GlobalAveragePooling'),
+             head=dict(type='MultiLabelLinearClsHead', num_classes=num_classes, in_channels=64)))
+    model.init_weights()
+    # make BN statistics non-trivial so the maps are not degenerate
+    model.train()
+    with torch.no_grad():
+        model(torch.randn(8, 3, 64, 64), mode='tensor')
+    return model.eval()
+
+
+class Logits(nn.Module):
+    """Plain logits module for pytorch-grad-cam."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x):
+        return self.model(x, mode='tensor')
+
+
+def test_gradcam_equals_pytorch_grad_cam():
+    from pytorch_grad_cam import GradCAM as RefGradCAM
+    from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
+    model = tiny_classifier()
+    torch.manual_seed(1)
+    x = torch.randn(4, 3, 64, 64)
+    targets = [0, 2, 1, 2]
+    mask = torch.zeros(4, 3, dtype=torch.bool)
+    mask[torch.arange(4), torch.tensor(targets)] = True
+    ours = GradCAM(model, ['backbone.layer4'])(x, mask)
+    ours = ours[torch.arange(4), torch.tensor(targets)].numpy()
+    with RefGradCAM(model=Logits(model), target_layers=[model.backbone.layer4]) as ref_cam:
+        ref = ref_cam(input_tensor=x, targets=[ClassifierOutputTarget(t) for t in targets])
+    assert ours.shape == ref.shape == (4, 64, 64)
+    assert ref.max() > 0.5  # the comparison is not between two empty maps
+    np.testing.assert_allclose(ours, ref, atol=1e-5)
+
+
+def test_multi_class_batched_matches_one_class_at_a_time():
+    model = tiny_classifier()
+    x = torch.randn(3, 3, 64, 64)
+    mask = torch.tensor([[1, 1, 0], [0, 1, 1], [0, 0, 0]], dtype=torch.bool)
+    cam = GradCAM(model, ['backbone.layer4', 'backbone.layer3'])
+    both = cam(x, mask)
+    for k in range(3):
+        single = torch.zeros_like(mask)
+        single[:, k] = mask[:, k]
+        torch.testing.assert_close(both[:, k], cam(x, single)[:, k])
+    assert torch.all(both[2] == 0), 'an image with no requested class must have all-zero maps'
+    assert torch.all(both[0, 2] == 0) and both[0, 0].max() > 0.99
+
+
+def test_hooks_removed_no_param_grads_and_deterministic():
+    model = tiny_classifier()
+    x = torch.randn(2, 3, 64, 64)
+    mask = torch.ones(2, 3, dtype=torch.bool)
+    cam = GradCAM(model, ['backbone.layer4'])
+    a = cam(x, mask)
+    b = cam(x, mask)
+    assert torch.equal(a, b)
+    assert len(model.backbone.layer4._forward_hooks) == 0
+    assert all(p.grad is None for p in model.parameters())
+    # the model still trains afterwards
+    model.train()
+    model(x, mode='tensor').sum().backward()
+    assert model.head.fc.weight.grad is not None
+
+
+def test_zero_gradients_give_zero_maps_without_nan():
+    model = tiny_classifier()
+    with torch.no_grad():
+        model.head.fc.weight.zero_()
+    maps = GradCAM(model, ['backbone.layer4'])(torch.randn(2, 3, 32, 32), torch.ones(2, 3, dtype=torch.bool))
+    assert not torch.isnan(maps).any() and torch.all(maps == 0)
+
+
+def test_minmax_scale_values():
+    m = torch.tensor([[[1.0, 3.0], [2.0, 5.0]]])
+    torch.testing.assert_close(minmax_scale(m), torch.tensor([[[0.0, 0.5], [0.25, 1.0]]]), atol=1e-6, rtol=0)
+    assert torch.all(minmax_scale(torch.full((1, 2, 2), 7.0)) == 0)
+
+
+def test_registry_and_errors():
+    assert CAM_METHODS.get('gradcam') is GradCAM
+    model = tiny_classifier()
+    assert isinstance(build_cam('gradcam', model, ['backbone.layer4']), GradCAM)
+    with pytest.raises(KeyError, match='unknown CAM method'):
+        build_cam('nope', model, ['backbone.layer4'])
+    with pytest.raises(ValueError, match='not found'):
+        GradCAM(model, ['backbone.layer9'])
+    with pytest.raises(ValueError, match='class_mask'):
+        GradCAM(model, ['backbone.layer4'])(torch.randn(2, 3, 32, 32), torch.ones(3, 3))

@@ -1,0 +1,44 @@
+"""Test a classifier or segmenter checkpoint on its config's test split (mmseg's argument surface).
+
+    python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out DIR] [--show-dir DIR]
+"""
+import argparse
+import os
+
+from mmengine.config import DictAction
+
+from mmwsss.apis import build_runner, prepare_config
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description='Test an mmwsss classifier or segmenter')
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('checkpoint', help='checkpoint file (a pickle: load trusted files only)')
+    parser.add_argument('--work-dir', help='the dir to save logs and metrics')
+    parser.add_argument('--show-dir', help='segmenter: dir to save painted predictions')
+    parser.add_argument('--data-root', help='override every data_root in the config')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, help='override config settings')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args()
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def main():
+    args = parse_args()
+    cfg = prepare_config(args.config, work_dir=args.work_dir, cfg_options=args.cfg_options,
+                         launcher=args.launcher, data_root=args.data_root)
+    cfg.load_from = args.checkpoint
+    if args.show_dir:
+        hook = cfg.default_hooks.get('visualization')
+        if hook is None or hook.get('type') != 'SegVisualizationHook':
+            raise ValueError('--show-dir works with segmenter configs (SegVisualizationHook)')
+        hook.update(draw=True, interval=1)
+        cfg.visualizer.save_dir = args.show_dir
+    build_runner(cfg).test()
+
+
+if __name__ == '__main__':
+    main()
