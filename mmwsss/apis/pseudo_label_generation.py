@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as F
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
+from mmengine.registry import DefaultScope
 from mmpretrain.registry import DATASETS
 from torch.utils.data import DataLoader, Subset
 
@@ -41,7 +42,13 @@ def load_classifier(config: Config, checkpoint: str, device: str):
     return model
 
 
-def generate_pseudo_labels(cfg: Config,
+def generate_pseudo_labels(cfg: Config, *args, **kwargs) -> Dict:
+    """See :func:`_generate_pseudo_labels`; runs under the classifier config's registry scope."""
+    with DefaultScope.overwrite_default_scope(cfg.get('default_scope', 'mmpretrain')):
+        return _generate_pseudo_labels(cfg, *args, **kwargs)
+
+
+def _generate_pseudo_labels(cfg: Config,
                            checkpoint: str,
                            out_dir: str,
                            method: Optional[str] = None,

@@ -7,6 +7,7 @@ import cv2
 import numpy as np
 import torch
 from mmengine.dataset import pseudo_collate
+from mmengine.registry import DefaultScope
 
 from mmwsss.datasets.layout import ANN_DIR, IMG_DIR, labels_file, read_image, read_image_labels
 from mmwsss.utils import atomic_write_png, atomic_write_text
@@ -56,8 +57,9 @@ def write_overlays(pipeline, num: int) -> List[str]:
     classifier = load_classifier(cls_cfg, pipeline.state['stages']['classifier']['result']['checkpoint'],
                                  pipeline.device)
     cam = build_cam(cls_cfg.cam['method'], classifier, cls_cfg.cam.get('target_layers', ['backbone.layer4']))
-    segmenter = init_model(seg_cfg, pipeline.state['stages']['segmenter']['result']['checkpoint'],
-                           device=pipeline.device)
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        segmenter = init_model(seg_cfg, pipeline.state['stages']['segmenter']['result']['checkpoint'],
+                               device=pipeline.device)
     cam_set = DATASETS.build(cls_cfg.cam_dataloader.dataset)
     index = {osp.basename(cam_set.get_data_info(i)['img_path']): i for i in range(len(cam_set))}
     paths = []
@@ -73,7 +75,8 @@ def write_overlays(pipeline, num: int) -> List[str]:
         maps = cam(data['inputs'], mask.to(data['inputs'].device))
         cam_map = torch.nn.functional.interpolate(maps, size=(h, w), mode='bilinear',
                                                   align_corners=False)[0].max(0).values.cpu().numpy()
-        pred = inference_model(segmenter, image).pred_sem_seg.data[0].cpu().numpy().astype(np.uint8)
+        with DefaultScope.overwrite_default_scope('mmseg'):
+            pred = inference_model(segmenter, image).pred_sem_seg.data[0].cpu().numpy().astype(np.uint8)
         row = np.concatenate([image, colorize(gt, palette), heatmap(cam_map, image), colorize(pseudo, palette),
                               colorize(pred, palette)], axis=1)
         path = osp.join(pipeline.work_dir, 'overlays', f'{stem}.png')
@@ -107,7 +110,10 @@ def format_markdown(results: Dict) -> str:
 
 def write_report(pipeline) -> Dict:
     num = int(pipeline.cfg.get('report', {}).get('num_overlays', 4))
-    return dict(overlays=write_overlays(pipeline, num) if num > 0 else [])
+    if num <= 0:
+        return dict(overlays=[])
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        return dict(overlays=write_overlays(pipeline, num))
 
 
 def write_results(pipeline) -> Dict:

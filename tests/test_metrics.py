@@ -1,0 +1,66 @@
+import os
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from mmwsss.evaluation import confusion_matrix, iou_from_confusion, score_label_folder
+
+
+def test_confusion_and_iou_by_hand():
+    gt = torch.tensor([[0, 0, 1, 1], [0, 2, 2, 255]])
+    pred = torch.tensor([[0, 1, 1, 255], [0, 2, 0, 2]])
+    cm = confusion_matrix(pred, gt, 3)  # predicted 255 -> background; GT 255 dropped
+    assert cm.tolist() == [[2, 1, 0], [1, 1, 0], [1, 0, 1]]
+    iou = iou_from_confusion(cm)
+    np.testing.assert_allclose(iou.numpy(), [2 / 5, 1 / 3, 1 / 2])
+    cm_drop = confusion_matrix(pred, gt, 3, ignore_as=None)
+    assert cm_drop.sum() == 6
+    assert torch.isnan(iou_from_confusion(torch.zeros(2, 2, dtype=torch.long))).all()
+
+
+def test_score_label_folder(tiny_synthetic, tmp_path):
+    names = [l.split('\t')[0] for l in open(os.path.join(tiny_synthetic, 'image_labels', 'train.txt'))]
+    for n in names:
+        gt = cv2.imread(os.path.join(tiny_synthetic, 'ann_dir', 'train', n[:-4] + '.png'), cv2.IMREAD_UNCHANGED)
+        cv2.imwrite(str(tmp_path / (n[:-4] + '.png')), gt)
+    perfect = score_label_folder(str(tmp_path), tiny_synthetic, 'train', ['background', 'scratch', 'pit', 'stain'])
+    assert perfect['miou'] == 1.0 and perfect['images'] == 24 and perfect['ignored_fraction'] == 0
+    for n in names:
+        cv2.imwrite(str(tmp_path / (n[:-4] + '.png')), np.zeros((64, 64), np.uint8))
+    empty = score_label_folder(str(tmp_path), tiny_synthetic, 'train', ['background', 'scratch', 'pit', 'stain'])
+    assert empty['defect_iou'] == {'scratch': 0.0, 'pit': 0.0, 'stain': 0.0}
+    assert 0.8 < empty['iou']['background'] < 1.0
+
+
+def test_exact_match_accuracy_through_registry():
+    from mmpretrain.registry import METRICS
+    from mmpretrain.structures import DataSample
+    metric = METRICS.build(dict(type='ExactMatchAccuracy', thr=0.5))
+    samples = []
+    for score, label in (([0.9, 0.1, 0.2], [0]), ([0.1, 0.2, 0.3], []), ([0.6, 0.7, 0.1], [0]),
+                         ([0.2, 0.1, 0.1], [2])):
+        s = DataSample().set_pred_score(torch.tensor(score)).set_gt_label(label)
+        samples.append(s.to_dict())
+    metric.process(None, samples)
+    out = metric.evaluate(4)
+    assert out['multi-label/accuracy'] == pytest.approx(50.0)
+    assert out['multi-label/ok_ng_accuracy'] == pytest.approx(75.0)
+
+
+def test_defect_iou_metric_per_class():
+    from mmseg.registry import METRICS
+    from mmseg.structures import SegDataSample
+    from mmengine.structures import PixelData
+    metric = METRICS.build(dict(type='DefectIoUMetric'))
+    metric.dataset_meta = dict(classes=('background', 'a', 'b'))
+    s = SegDataSample()
+    s.pred_sem_seg = PixelData(data=torch.tensor([[[0, 1, 1, 2]]]))
+    s.gt_sem_seg = PixelData(data=torch.tensor([[[0, 1, 0, 0]]]))
+    metric.process(None, [s.to_dict()])
+    out = metric.compute_metrics(metric.results)
+    assert out['IoU.background'] == pytest.approx(100 / 3, abs=0.01)
+    assert out['IoU.a'] == pytest.approx(50.0)
+    assert out['IoU.b'] == pytest.approx(0.0)
+    assert out['defect_mIoU'] == pytest.approx(25.0)

@@ -1,0 +1,96 @@
+"""Toy-size end-to-end run of tools/run_pipeline.py's machinery: classifier -> CAMs -> segmenter -> report."""
+import json
+import os
+import os.path as osp
+import shutil
+
+import cv2
+import numpy as np
+import pytest
+from mmengine.config import Config
+
+from mmwsss.apis.report import write_results
+from mmwsss.apis.wsss_pipeline import STAGES, WSSSPipeline
+from mmwsss.datasets.layout import read_image_labels
+
+LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
+
+
+def small_loaders(batch_size, extra=()):
+    opts = {}
+    for loader in LOADERS + tuple(extra):
+        opts[f'{loader}.num_workers'] = 0
+        opts[f'{loader}.persistent_workers'] = False
+        opts[f'{loader}.batch_size'] = batch_size
+    return opts
+
+
+@pytest.fixture
+def toy_pipeline_cfg(repo_root, tiny_synthetic, tmp_path):
+    root = str(tmp_path / 'data')
+    shutil.copytree(tiny_synthetic, root)
+    cfg = Config.fromfile(osp.join(repo_root, 'configs', 'wsss', 'gradcam_r18_deeplabv3plus_synthetic.py'))
+    cfg.data_root = root
+    cfg.classifier.cfg_options = dict(
+        small_loaders(8, extra=('cam_dataloader', )), **{
+            'train_cfg.max_epochs': 2, 'train_cfg.val_interval': 2,
+            'model.backbone.base_channels': 8, 'model.backbone.stem_channels': 8, 'model.head.in_channels': 64})
+    cfg.segmenter.cfg_options = dict(
+        small_loaders(2), **{'train_cfg.max_iters': 3, 'train_cfg.val_interval': 3,
+                             'default_hooks.checkpoint.interval': 3,
+                             'param_scheduler': [dict(type='PolyLR', power=0.9, begin=0, end=3, by_epoch=False)]})
+    cfg.report = dict(num_overlays=2)
+    return cfg
+
+
+def test_toy_pipeline_end_to_end_and_resume(toy_pipeline_cfg, tmp_path):
+    work_dir = str(tmp_path / 'work')
+    pipeline = WSSSPipeline(toy_pipeline_cfg, work_dir)
+    pipeline.run(log=lambda s: None)
+    results = write_results(pipeline)
+
+    on_disk = json.load(open(osp.join(work_dir, 'results.json')))
+    assert on_disk == json.loads(json.dumps(results))
+    assert results['dataset'] == 'synthetic_defects' and results['cam_method'] == 'gradcam'
+    assert 0.0 <= results['classifier']['accuracy'] <= 1.0
+    for part in ('pseudo_labels', 'segmenter'):
+        assert 0.0 <= results[part]['miou'] <= 1.0
+        assert set(results[part]['defect_iou']) == {'scratch', 'pit', 'stain'}
+    assert set(results['seconds']) == set(STAGES)
+    assert '| segmenter | test |' in open(osp.join(work_dir, 'results.md')).read()
+    assert len(results['overlays']) == 2
+    row = cv2.imread(results['overlays'][0])
+    assert row.shape[1] == 5 * row.shape[0]  # image | GT | CAM | pseudo-label | prediction
+
+    # pseudo-label rules on the real output: negatives all background, only the image's classes or 255
+    pl_dir = pipeline.pseudo_label_dir()
+    for name, labels in read_image_labels(osp.join(toy_pipeline_cfg.data_root, 'image_labels', 'train.txt')):
+        values = set(np.unique(cv2.imread(osp.join(pl_dir, name[:-4] + '.png'), cv2.IMREAD_UNCHANGED)).tolist())
+        assert values <= {0, 255} | set(labels), (name, values, labels)
+        if not labels:
+            assert values == {0}
+    manifest = json.load(open(osp.join(pl_dir, 'manifest.json')))
+    assert manifest['method'] == 'gradcam' and manifest['images'] == 24
+
+    # resume: every stage is skipped, nothing is recomputed
+    mtime = os.path.getmtime(osp.join(pl_dir, 'manifest.json'))
+    logs = []
+    again = WSSSPipeline(toy_pipeline_cfg, work_dir)
+    again.run(log=logs.append)
+    assert all('skipped' in line for line in logs) and len(logs) == len(STAGES)
+    assert os.path.getmtime(osp.join(pl_dir, 'manifest.json')) == mtime
+
+    # a different config in the same work dir is refused
+    toy_pipeline_cfg.cam.bg_thr = 0.1
+    with pytest.raises(RuntimeError, match='different pipeline config'):
+        WSSSPipeline(toy_pipeline_cfg, work_dir)
+
+
+def test_pseudo_label_generation_refuses_dataset_folders_and_resumes(toy_pipeline_cfg, tmp_path):
+    from mmwsss.apis.pseudo_label_generation import check_output_dir
+    root = toy_pipeline_cfg.data_root
+    with pytest.raises(ValueError, match='refusing to write'):
+        check_output_dir(osp.join(root, 'ann_dir', 'train'), root)
+    with pytest.raises(ValueError, match='refusing to write'):
+        check_output_dir(root, root)
+    check_output_dir(str(tmp_path / 'elsewhere'), root)
