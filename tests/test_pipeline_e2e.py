@@ -84,13 +84,3 @@ def test_toy_pipeline_end_to_end_and_resume(toy_pipeline_cfg, tmp_path):
     toy_pipeline_cfg.cam.bg_thr = 0.1
     with pytest.raises(RuntimeError, match='different pipeline config'):
         WSSSPipeline(toy_pipeline_cfg, work_dir)
-
-
-def test_pseudo_label_generation_refuses_dataset_folders_and_resumes(toy_pipeline_cfg, tmp_path):
-    from mmwsss.apis.pseudo_label_generation import check_output_dir
-    root = toy_pipeline_cfg.data_root
-    with pytest.raises(ValueError, match='refusing to write'):
-        check_output_dir(osp.join(root, 'ann_dir', 'train'), root)
-    with pytest.raises(ValueError, match='refusing to write'):
-        check_output_dir(root, root)
-    check_output_dir(str(tmp_path / 'elsewhere'), root)

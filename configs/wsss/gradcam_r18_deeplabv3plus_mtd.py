@@ -1,11 +1,11 @@
 # The weakly supervised pipeline on MTD (magnetic tile defects; Huang, Qiu and Yuan, The Visual Computer
-# 2020): ResNet-18 multi-label (scratch, 256 px) -> Grad-CAM pseudo-labels -> DeepLabV3+ R-18-d8.
+# 2020): ResNet-18-w32 multi-label (scratch, 256 px) -> Grad-CAM pseudo-labels -> DeepLabV3+ R-18-d16.
 # data_root is converted from ../shared/datasets/MTD when missing (seed 0, 0.7/0.1/0.2 per folder).
 custom_imports = dict(imports=['mmwsss'], allow_failed_imports=False)
 dataset_name = 'mtd'
 data_root = 'data/mtd'
 data_preparation = dict(type='mtd', src='../shared/datasets/MTD', seed=0, ratios=(0.7, 0.1, 0.2))
-classifier = dict(config='../classifier/resnet18_1xb16-12e_mtd-256x256.py')
+classifier = dict(config='../classifier/resnet18-w32_1xb16-12e_mtd-256x256.py')
 cam = dict(method='gradcam', target_layers=['backbone.layer4'], bg_thr=0.3, fg_thr=0.5)
-segmenter = dict(config='../segmenter/deeplabv3plus_r18-d8_1xb8-3k_mtd-pseudo-256x256.py')
+segmenter = dict(config='../segmenter/deeplabv3plus_r18-d16_1xb8-1k_mtd-pseudo-256x256.py')
 report = dict(num_overlays=6)

@@ -1,11 +1,11 @@
 # The demo (`make demo`): the whole weakly supervised pipeline on the embedded synthetic set.
-# classifier: ResNet-18 multi-label (scratch) -> Grad-CAM pseudo-labels -> DeepLabV3+ R-18-d8 (scratch).
+# classifier: ResNet-18-w32 multi-label (scratch) -> Grad-CAM pseudo-labels -> DeepLabV3+ R-18-d16 (scratch).
 custom_imports = dict(imports=['mmwsss'], allow_failed_imports=False)
 dataset_name = 'synthetic_defects'
 data_root = 'data/synthetic_defects'
 # generated (seeded, seconds) when data_root is missing
-data_preparation = dict(type='synthetic', spec=dict(size=128, num_train=600, num_val=60, num_test=100, seed=0))
-classifier = dict(config='../classifier/resnet18_1xb16-20e_synthetic-128x128.py')
+data_preparation = dict(type='synthetic', spec=dict(size=128, num_train=480, num_val=60, num_test=100, seed=0))
+classifier = dict(config='../classifier/resnet18-w32_1xb16-25e_synthetic-128x128.py')
 cam = dict(method='gradcam', target_layers=['backbone.layer4'], bg_thr=0.3, fg_thr=0.5)
-segmenter = dict(config='../segmenter/deeplabv3plus_r18-d8_1xb8-600_synthetic-pseudo-128x128.py')
+segmenter = dict(config='../segmenter/deeplabv3plus_r18-d16_1xb8-400_synthetic-pseudo-128x128.py')
 report = dict(num_overlays=6)

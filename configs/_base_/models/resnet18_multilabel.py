@@ -1,6 +1,9 @@
-# Multi-label defect classifier for CAMs: ResNet-18 from scratch (offline default), output stride 16
-# (last stage not strided) so CAMs keep twice the usual resolution; features are pooled only in the
-# neck, so CAM hooks on `backbone.layer4` see them spatially.
+# Multi-label defect classifier for CAMs, from scratch (offline default): ResNet-18 at half width
+# (32 base channels; 3.6x faster than 64 on CPU) with output stride 16 (last stage not strided) so CAMs
+# keep twice the usual resolution, and generalized-mean pooling (p=3, between average and max pooling:
+# small defects are not averaged away). Features are pooled only in the neck, so CAM hooks on
+# `backbone.layer4` see them spatially. For full width: backbone.base_channels=64, stem_channels=64,
+# head.in_channels=512.
 model = dict(
     type='ImageClassifier',
     data_preprocessor=dict(
@@ -11,16 +14,18 @@ model = dict(
     backbone=dict(
         type='ResNet',
         depth=18,
+        stem_channels=32,
+        base_channels=32,
         num_stages=4,
         strides=(1, 2, 2, 1),
         out_indices=(3, ),
         style='pytorch'),
-    neck=dict(type='GlobalAveragePooling'),
+    neck=dict(type='GeneralizedMeanPooling', p=3.0),
     head=dict(
         type='MultiLabelLinearClsHead',
         num_classes=3,
-        in_channels=512,
+        in_channels=256,
         thr=0.5,
         loss=dict(type='CrossEntropyLoss', use_sigmoid=True, loss_weight=1.0)))
-# CAM settings read by tools/generate_pseudo_labels.py (CLI flags override them)
+# CAM settings read by tools/generate_pseudo_labels.py and the pipeline (CLI / pipeline config override)
 cam = dict(method='gradcam', target_layers=['backbone.layer4'], bg_thr=0.3, fg_thr=0.5)

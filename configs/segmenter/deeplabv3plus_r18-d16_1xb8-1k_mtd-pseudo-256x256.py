@@ -1,7 +1,7 @@
-# Stage 3 on MTD: DeepLabV3+ R-18-d8 (from scratch) on CAM pseudo-labels, 256x256, evaluated on the real
+# Stage 3 on MTD: DeepLabV3+ R-18-d16 (from scratch) on CAM pseudo-labels, 256x256, evaluated on the real
 # GT masks of the MTD test split (seed-0 stratified split of tools/dataset_converters/mtd.py).
 _base_ = [
-    '../_base_/models/deeplabv3plus_r18-d8.py', '../_base_/datasets/mtd_seg.py',
+    '../_base_/models/deeplabv3plus_r18-d16.py', '../_base_/datasets/mtd_seg.py',
     '../_base_/schedules/schedule_seg_adamw.py', '../_base_/seg_runtime.py'
 ]
 custom_imports = dict(imports=['mmwsss'], allow_failed_imports=False)
@@ -11,6 +11,6 @@ model = dict(
     data_preprocessor=dict(size=crop_size),
     decode_head=dict(num_classes=num_classes),
     auxiliary_head=dict(num_classes=num_classes))
-max_iters = 3000
+max_iters = 1000
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
-default_hooks = dict(checkpoint=dict(interval=500))
+default_hooks = dict(checkpoint=dict(interval=250))

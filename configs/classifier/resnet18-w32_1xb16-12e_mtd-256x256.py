@@ -1,8 +1,9 @@
-# Multi-label defect classifier (stage 1) on MTD (5 defect types; MT_Free = no label), ResNet-18 from
-# scratch at 256x256. Defect-free images dominate (666 of 939 train images): positives are up-weighted.
+# Multi-label defect classifier (stage 1) on MTD (5 defect types; MT_Free = no label), ResNet-18 (32 base
+# channels, output stride 16, GeM pooling) from scratch at 256x256. Defect-free images dominate (666 of
+# 939 train images): positives are up-weighted in the BCE loss.
 _base_ = [
     '../_base_/models/resnet18_multilabel.py', '../_base_/datasets/mtd_cls.py',
-    '../_base_/schedules/schedule_cls_adamw.py', '../_base_/cls_runtime.py'
+    '../_base_/schedules/schedule_cls_sgd.py', '../_base_/cls_runtime.py'
 ]
 custom_imports = dict(imports=['mmwsss'], allow_failed_imports=False)
 model = dict(

@@ -1,0 +1,70 @@
+import os
+import os.path as osp
+
+import cv2
+import numpy as np
+import pytest
+
+from mmwsss.apis import prepare_config
+from mmwsss.apis.pseudo_label_generation import check_output_dir, generate_pseudo_labels
+from mmwsss.datasets.layout import read_image_labels
+
+
+@pytest.fixture
+def cls_cfg(repo_root, tiny_synthetic):
+    return prepare_config(
+        osp.join(repo_root, 'configs', 'classifier', 'resnet18-w32_1xb16-25e_synthetic-128x128.py'),
+        data_root=tiny_synthetic,
+        cfg_options={'cam_dataloader.num_workers': 0, 'cam_dataloader.batch_size': 5,
+                     'model.backbone.base_channels': 8, 'model.backbone.stem_channels': 8,
+                     'model.head.in_channels': 64})
+
+
+def tiny_model(cfg):
+    import torch
+    from mmpretrain.registry import MODELS
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    with torch.no_grad():  # positive class weights: non-degenerate Grad-CAM maps for every class
+        model.head.fc.weight.abs_()
+    return model.eval()
+
+
+def test_generation_rules_resume_and_manifest(cls_cfg, tiny_synthetic, tmp_path):
+    out = str(tmp_path / 'pl')
+    model = tiny_model(cls_cfg)
+    first = generate_pseudo_labels(cls_cfg, None, out, bg_thr=0.2, fg_thr=0.6, model=model, progress=False)
+    assert first['written'] == first['images'] == 24 and first['method'] == 'gradcam'
+    entries = read_image_labels(osp.join(tiny_synthetic, 'image_labels', 'train.txt'))
+    saw_ignore = False
+    for name, labels in entries:
+        pl = cv2.imread(osp.join(out, name[:-4] + '.png'), cv2.IMREAD_UNCHANGED)
+        assert pl.shape == (64, 64)  # written at the original image size
+        values = set(np.unique(pl).tolist())
+        assert values <= {0, 255} | set(labels)
+        assert values == {0} if not labels else bool(values & set(labels))
+        saw_ignore |= 255 in values
+    assert saw_ignore, 'the uncertainty band (255) should appear between the two thresholds'
+
+    reference = {n: cv2.imread(osp.join(out, n[:-4] + '.png'), cv2.IMREAD_UNCHANGED) for n, _ in entries}
+    os.remove(osp.join(out, entries[0][0][:-4] + '.png'))
+    with open(osp.join(out, entries[1][0][:-4] + '.png'), 'wb') as f:
+        f.write(b'\x89PNG truncated')  # an interrupted, non-atomic write would look like this
+    again = generate_pseudo_labels(cls_cfg, None, out, bg_thr=0.2, fg_thr=0.6, model=model, progress=False)
+    assert again['written'] == 2
+    for name, _ in entries:
+        assert np.array_equal(cv2.imread(osp.join(out, name[:-4] + '.png'), cv2.IMREAD_UNCHANGED), reference[name])
+    assert not [f for f in os.listdir(out) if f.startswith('.tmp_')], 'no temporary files left behind'
+
+
+def test_refuses_dataset_folders_and_bad_thresholds(cls_cfg, tiny_synthetic, tmp_path):
+    for bad in (osp.join(tiny_synthetic, 'ann_dir', 'train'), osp.join(tiny_synthetic, 'img_dir'), tiny_synthetic):
+        with pytest.raises(ValueError, match='refusing to write'):
+            check_output_dir(bad, tiny_synthetic)
+    check_output_dir(str(tmp_path / 'elsewhere'), tiny_synthetic)
+    with pytest.raises(ValueError, match='bg_thr'):
+        generate_pseudo_labels(cls_cfg, None, str(tmp_path / 'x'), bg_thr=0.7, fg_thr=0.5,
+                               model=tiny_model(cls_cfg), progress=False)
+    with pytest.raises(FileNotFoundError, match='classifier checkpoint not found'):
+        generate_pseudo_labels(cls_cfg, str(tmp_path / 'none.pth'), str(tmp_path / 'y'), progress=False)
