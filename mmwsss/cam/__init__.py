@@ -1,6 +1,20 @@
 from .base_cam import BaseCAM, minmax_scale
 from .builder import build_cam
+from .class_weight_cam import ClassWeightCAM
+from .eigen_cam import EigenCAM
+from .fgbp_cam import RegionAwareCAM
 from .grad_cam import GradCAM
+from .grad_cam_plusplus import GradCAMPlusPlus
+from .gradient_filter import filter_gradient
+from .guided_grad_cam import GuidedGradCAM, guided_backprop, guided_relus
+from .hires_cam import HiResCAM
+from .layer_cam import LayerCAM
 from .pseudo_labels import IGNORE_INDEX, cams_to_pseudo_labels
+from .score_cam import ScoreCAM
+from .xgrad_cam import XGradCAM
 
-__all__ = ['BaseCAM', 'GradCAM', 'build_cam', 'minmax_scale', 'cams_to_pseudo_labels', 'IGNORE_INDEX']
+__all__ = [
+    'BaseCAM', 'GradCAM', 'GradCAMPlusPlus', 'XGradCAM', 'LayerCAM', 'HiResCAM', 'ScoreCAM', 'EigenCAM',
+    'ClassWeightCAM', 'GuidedGradCAM', 'RegionAwareCAM', 'build_cam', 'minmax_scale', 'filter_gradient',
+    'guided_backprop', 'guided_relus', 'cams_to_pseudo_labels', 'IGNORE_INDEX'
+]

@@ -65,21 +65,24 @@ class BaseCAM(metaclass=ABCMeta):
         if forward_fn is None:
             forward_fn = (lambda x: model(x, mode='tensor')) if isinstance(model, BaseModel) else model
         self.forward_fn = forward_fn
+        #: the preprocessed batch while a call is running (for methods that re-run the model)
+        self.current_inputs: Optional[Tensor] = None
 
     # ------------------------------------------------------------------ the part variants override
     @abstractmethod
-    def get_cam_weights(self, activations: Tensor, gradients: Optional[Tensor]) -> Tensor:
+    def get_cam_weights(self, activations: Tensor, gradients: Optional[Tensor], class_idx: int) -> Tensor:
         """Weights for the activations of one layer.
 
         Args:
             activations: (N, C, h, w). gradients: (N, C, h, w) or None if ``needs_gradients`` is False.
+            class_idx: the class k whose map is computed (same for the whole batch).
         Returns:
             (N, C, 1, 1) channel weights or (N, C, h, w) element-wise weights.
         """
 
-    def layer_cam(self, activations: Tensor, gradients: Optional[Tensor]) -> Tensor:
+    def layer_cam(self, activations: Tensor, gradients: Optional[Tensor], class_idx: int) -> Tensor:
         """(N, C, h, w) -> (N, h, w): ``sum_c w_c * A_c`` (ReLU applied by the caller)."""
-        return (self.get_cam_weights(activations, gradients) * activations).sum(1)
+        return (self.get_cam_weights(activations, gradients, class_idx) * activations).sum(1)
 
     # ------------------------------------------------------------------ the fixed algorithm
     def forward_features(self, inputs: Tensor):
@@ -123,11 +126,15 @@ class BaseCAM(metaclass=ABCMeta):
                 raise ValueError(f'model returned logits {tuple(logits.shape)}, class_mask has '
                                  f'{class_mask.shape[1]} classes')
             cams = inputs.new_zeros((inputs.shape[0], class_mask.shape[1], *size))
-            for k in torch.nonzero(class_mask.any(0)).flatten().tolist():
-                grads = (torch.autograd.grad(logits[:, k].sum(), acts, retain_graph=True)
-                         if self.needs_gradients else [None] * len(acts))
-                cams[:, k] = self.aggregate_layers(
-                    [self.layer_cam(a.detach(), g) for a, g in zip(acts, grads)], size)
+            self.current_inputs = inputs.detach()
+            try:
+                for k in torch.nonzero(class_mask.any(0)).flatten().tolist():
+                    grads = (torch.autograd.grad(logits[:, k].sum(), acts, retain_graph=True)
+                             if self.needs_gradients else [None] * len(acts))
+                    cams[:, k] = self.aggregate_layers(
+                        [self.layer_cam(a.detach(), g, k) for a, g in zip(acts, grads)], size)
+            finally:
+                self.current_inputs = None
         return cams * class_mask[:, :, None, None]
 
     @staticmethod

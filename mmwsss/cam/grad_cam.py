@@ -9,5 +9,5 @@ from .base_cam import BaseCAM
 class GradCAM(BaseCAM):
     """``w_c = mean_{i,j} dy_k / dA_c(i, j)``  -> (N, C, 1, 1)."""
 
-    def get_cam_weights(self, activations: Tensor, gradients: Tensor) -> Tensor:
+    def get_cam_weights(self, activations: Tensor, gradients: Tensor, class_idx: int) -> Tensor:
         return gradients.mean(dim=(2, 3), keepdim=True)

@@ -1,0 +1,100 @@
+import pytest
+import torch
+from torch import nn
+
+from mmwsss.cam import RegionAwareCAM, build_cam, filter_gradient
+
+from .test_cam import tiny_classifier
+
+
+def test_filter_gradient_by_hand():
+    g = torch.tensor([[4.0, -3.0, 2.0, 1.0, 0.5, 0.0, -6.0, 3.5]])
+    a = torch.tensor([[1.0, 1.0, 2.0, 0.0, 4.0, 9.0, 1.0, 1.0]])
+    # |g| ranks: 6, 4, 3.5, 3, 2, 1, 0.5, 0; q=0.5 -> keep |g| >= 4th smallest (2.0) -> idx 0,1,2,6,7;
+    # guided: only positive -> idx 0, 2, 7
+    out = filter_gradient(g, a, q=0.5, criterion='grad', guided=True)
+    assert out.tolist() == [[4.0, 0.0, 2.0, 0.0, 0.0, 0.0, 0.0, 3.5]]
+    out = filter_gradient(g, a, q=0.5, criterion='grad', guided=False)
+    assert out.tolist() == [[4.0, -3.0, 2.0, 0.0, 0.0, 0.0, -6.0, 3.5]]
+    # g*a: 4, -3, 4, 0, 2, 0, -6, 3.5; q=0.75 -> 6th smallest = 3.5 -> keep 4, 4, 3.5
+    out = filter_gradient(g, a, q=0.75, criterion='grad_x_act', guided=False)
+    assert out.tolist() == [[4.0, 0.0, 2.0, 0.0, 0.0, 0.0, 0.0, 3.5]]
+    # per sample: the second sample's threshold is its own
+    two = filter_gradient(torch.stack([g[0], g[0] * 10]), torch.stack([a[0], a[0]]), 0.5, 'grad', True)
+    assert torch.equal(two[1], two[0] * 10)
+    assert torch.all(filter_gradient(torch.zeros(2, 5), torch.ones(2, 5), 0.5) == 0)
+    with pytest.raises(ValueError, match='q must be'):
+        filter_gradient(g, a, q=1.0)
+
+
+class HandNet(nn.Module):
+    """x (N, 1, 1, 4) -> conv1x1 (w=1) -> ReLU -> 'mid' (identity conv) -> ReLU -> sum * weights."""
+
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential()
+        self.features.add_module('stage1', nn.Sequential(nn.Conv2d(1, 1, 1, bias=False), nn.ReLU()))
+        self.features.add_module('stage2', nn.Sequential(nn.Conv2d(1, 1, 1, bias=False), nn.ReLU()))
+        for m in self.features.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.ones_(m.weight)
+        self.register_buffer('w', torch.tensor([1.0, -2.0, 3.0, 0.5]))
+
+    def forward(self, x):
+        f = self.features(x)  # (N, 1, 1, 4)
+        return (f[:, 0, 0] * self.w).sum(1, keepdim=True)  # (N, 1): one class
+
+
+def test_fgbp_compounds_to_shallow_layers_by_hand():
+    net = HandNet()
+    x = torch.tensor([[[[1.0, 2.0, 3.0, 4.0]]]])
+    # dy/d(stage2 out) = w = [1, -2, 3, .5]; grad_x_act = w * a = [1, -4, 9, 2]; q = .5 keeps >= 2nd
+    # smallest (1) and positive: [1, 0, 3, .5] ... guided zeroes -2.
+    cam = RegionAwareCAM(net, ['features.stage1', 'features.stage2'], q=0.5, criterion='grad_x_act',
+                         guided=True, filter_points='layers', gamma=0.0)
+    logits, acts = cam.forward_features(x.requires_grad_(True))
+    g1, g2 = torch.autograd.grad(logits[:, 0].sum(), acts)
+    # captured g2 is pre-filter (autograd semantics); the propagated one is filtered, then stage1's
+    # filter applies again: stage1 grad = filtered(stage2) (identity conv, ReLU on positive inputs)
+    assert g2.flatten().tolist() == [1.0, -2.0, 3.0, 0.5]
+    assert g1.flatten().tolist() == [1.0, 0.0, 3.0, 0.5]
+    assert cam._filter(g2, acts[1]).flatten().tolist() == [1.0, 0.0, 3.0, 0.5]
+    # no filtering: the negative path reaches stage1
+    plain = RegionAwareCAM(net, ['features.stage1', 'features.stage2'], q=None, guided=False,
+                           filter_points='layers')
+    logits, acts = plain.forward_features(x.clone().requires_grad_(True))
+    g1, _ = torch.autograd.grad(logits[:, 0].sum(), acts)
+    assert g1.flatten().tolist() == [1.0, -2.0, 3.0, 0.5]
+
+
+def test_racam_maps_hooks_and_training_afterwards():
+    model = tiny_classifier()
+    x = torch.randn(2, 3, 64, 64)
+    mask = torch.tensor([[1, 0, 1], [0, 0, 0]], dtype=torch.bool)
+    layers = ['backbone.layer1', 'backbone.layer2', 'backbone.layer3', 'backbone.layer4']
+    cam = build_cam('racam', model, layers, q=0.5)
+    a = cam(x, mask)
+    assert torch.equal(a, cam(x, mask)), 'deterministic'
+    assert a.shape == (2, 3, 64, 64) and not torch.isnan(a).any()
+    assert torch.all(a[1] == 0) and torch.all(a[0, 1] == 0) and a[0, 0].max() > 0.99
+    assert all(len(m._forward_hooks) == 0 for m in model.modules())
+    assert all(p.grad is None for p in model.parameters())
+    # the prior confines the fused map to where the (filtered) deep map is non-zero
+    deep = build_cam('racam', model, ['backbone.layer4'], q=0.5)(x, mask)
+    assert torch.all(a[0, 0][deep[0, 0] == 0] == 0)
+    model.train()
+    model(x, mode='tensor').sum().backward()
+    assert model.head.fc.weight.grad is not None
+
+
+def test_racam_zero_gradients_and_validation():
+    model = tiny_classifier()
+    with torch.no_grad():
+        model.head.fc.weight.zero_()
+    maps = build_cam('racam', model, ['backbone.layer3', 'backbone.layer4'])(torch.randn(2, 3, 32, 32),
+                                                                            torch.ones(2, 3, dtype=torch.bool))
+    assert torch.all(maps == 0) and not torch.isnan(maps).any()
+    with pytest.raises(ValueError, match='fusion'):
+        RegionAwareCAM(model, ['backbone.layer4'], fusion='mean')
+    with pytest.raises(ValueError, match='layer_weights'):
+        RegionAwareCAM(model, ['backbone.layer4'], layer_weights=[1, 2])
