@@ -10,15 +10,16 @@ from .test_cam import tiny_classifier
 def test_filter_gradient_by_hand():
     g = torch.tensor([[4.0, -3.0, 2.0, 1.0, 0.5, 0.0, -6.0, 3.5]])
     a = torch.tensor([[1.0, 1.0, 2.0, 0.0, 4.0, 9.0, 1.0, 1.0]])
-    # |g| ranks: 6, 4, 3.5, 3, 2, 1, 0.5, 0; q=0.5 -> keep |g| >= 4th smallest (2.0) -> idx 0,1,2,6,7;
-    # guided: only positive -> idx 0, 2, 7
+    # |g| > 0: .5, 1, 2, 3, 3.5, 4, 6 -> median 3 -> keep |g| >= 3: idx 0, 1, 6, 7; guided: idx 0, 7
     out = filter_gradient(g, a, q=0.5, criterion='grad', guided=True)
-    assert out.tolist() == [[4.0, 0.0, 2.0, 0.0, 0.0, 0.0, 0.0, 3.5]]
+    assert out.tolist() == [[4.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 3.5]]
     out = filter_gradient(g, a, q=0.5, criterion='grad', guided=False)
-    assert out.tolist() == [[4.0, -3.0, 2.0, 0.0, 0.0, 0.0, -6.0, 3.5]]
-    # g*a: 4, -3, 4, 0, 2, 0, -6, 3.5; q=0.75 -> 6th smallest = 3.5 -> keep 4, 4, 3.5
+    assert out.tolist() == [[4.0, -3.0, 0.0, 0.0, 0.0, 0.0, -6.0, 3.5]]
+    # g*a = 4, -3, 4, 0, 2, 0, -6, 3.5; positive: 2, 3.5, 4, 4 -> 0.75-quantile 4 -> keep idx 0, 2
     out = filter_gradient(g, a, q=0.75, criterion='grad_x_act', guided=False)
-    assert out.tolist() == [[4.0, 0.0, 2.0, 0.0, 0.0, 0.0, 0.0, 3.5]]
+    assert out.tolist() == [[4.0, 0.0, 2.0, 0.0, 0.0, 0.0, 0.0, 0.0]]
+    # q = 0: guided rule only
+    assert filter_gradient(g, a, q=0.0, guided=True).tolist() == [[4.0, 0.0, 2.0, 1.0, 0.5, 0.0, 0.0, 3.5]]
     # per sample: the second sample's threshold is its own
     two = filter_gradient(torch.stack([g[0], g[0] * 10]), torch.stack([a[0], a[0]]), 0.5, 'grad', True)
     assert torch.equal(two[1], two[0] * 10)
@@ -48,23 +49,22 @@ class HandNet(nn.Module):
 def test_fgbp_compounds_to_shallow_layers_by_hand():
     net = HandNet()
     x = torch.tensor([[[[1.0, 2.0, 3.0, 4.0]]]])
-    # dy/d(stage2 out) = w = [1, -2, 3, .5]; grad_x_act = w * a = [1, -4, 9, 2]; q = .5 keeps >= 2nd
-    # smallest (1) and positive: [1, 0, 3, .5] ... guided zeroes -2.
+    # dy/d(stage2 out) = w = [1, -2, 3, .5]; a = x = [1, 2, 3, 4]; g * a = [1, -4, 9, 2]; positive
+    # importances 1, 2, 9 -> median 2 -> keep idx 2, 3: [0, 0, 3, .5]
     cam = RegionAwareCAM(net, ['features.stage1', 'features.stage2'], q=0.5, criterion='grad_x_act',
                          guided=True, filter_points='layers', gamma=0.0)
     logits, acts = cam.forward_features(x.requires_grad_(True))
-    g1, g2 = torch.autograd.grad(logits[:, 0].sum(), acts)
-    # captured g2 is pre-filter (autograd semantics); the propagated one is filtered, then stage1's
-    # filter applies again: stage1 grad = filtered(stage2) (identity conv, ReLU on positive inputs)
-    assert g2.flatten().tolist() == [1.0, -2.0, 3.0, 0.5]
-    assert g1.flatten().tolist() == [1.0, 0.0, 3.0, 0.5]
-    assert cam._filter(g2, acts[1]).flatten().tolist() == [1.0, 0.0, 3.0, 0.5]
+    g1, g2 = cam.backward_gradients(logits[:, 0].sum(), acts)
+    # stage2's filter keeps [0, 0, 3, .5]; that gradient reaches stage1 unchanged (identity conv, ReLU on
+    # positive inputs), where g * a = [0, 0, 9, 2] -> median of the positives 5.5 -> keep idx 2 only
+    assert g2.flatten().tolist() == [0.0, 0.0, 3.0, 0.5]
+    assert g1.flatten().tolist() == [0.0, 0.0, 3.0, 0.0]
     # no filtering: the negative path reaches stage1
     plain = RegionAwareCAM(net, ['features.stage1', 'features.stage2'], q=None, guided=False,
                            filter_points='layers')
     logits, acts = plain.forward_features(x.clone().requires_grad_(True))
-    g1, _ = torch.autograd.grad(logits[:, 0].sum(), acts)
-    assert g1.flatten().tolist() == [1.0, -2.0, 3.0, 0.5]
+    g1, g2 = plain.backward_gradients(logits[:, 0].sum(), acts)
+    assert g1.flatten().tolist() == g2.flatten().tolist() == [1.0, -2.0, 3.0, 0.5]
 
 
 def test_racam_maps_hooks_and_training_afterwards():
@@ -94,7 +94,9 @@ def test_racam_zero_gradients_and_validation():
     maps = build_cam('racam', model, ['backbone.layer3', 'backbone.layer4'])(torch.randn(2, 3, 32, 32),
                                                                             torch.ones(2, 3, dtype=torch.bool))
     assert torch.all(maps == 0) and not torch.isnan(maps).any()
+    with pytest.raises(ValueError, match='detail_weight'):
+        RegionAwareCAM(model, ['backbone.layer4'], detail_weight=1.5)
     with pytest.raises(ValueError, match='fusion'):
         RegionAwareCAM(model, ['backbone.layer4'], fusion='mean')
     with pytest.raises(ValueError, match='layer_weights'):
-        RegionAwareCAM(model, ['backbone.layer4'], layer_weights=[1, 2])
+        RegionAwareCAM(model, ['backbone.layer3', 'backbone.layer4'], layer_weights=[1, 2])

@@ -2,7 +2,7 @@
 import json
 import os
 import os.path as osp
-from typing import Dict, Optional
+from typing import Dict, List, Optional, Tuple
 
 import cv2
 import torch
@@ -31,6 +31,20 @@ def check_output_dir(out_dir: str, data_root: str) -> None:
 
 def _is_complete_png(path: str) -> bool:
     return osp.isfile(path) and cv2.imread(path, cv2.IMREAD_UNCHANGED) is not None
+
+
+def cam_settings(cfg: Config, name: str) -> Tuple[str, List[str], dict]:
+    """Registered method, target layers and keyword arguments of a CAM setting for a classifier config.
+
+    ``name`` is a registered method (``'gradcam'``) or a key of ``cfg.cam_presets``; a preset may name its
+    method (``cam_presets.racam_q95 = dict(method='racam', q=0.95)``). ``cfg.cam.kwargs`` overrides the
+    preset; the target layers default to ``cfg.cam.target_layers``.
+    """
+    settings = dict(cfg.get('cam_presets', {}).get(name, {}))
+    settings.update(cfg.get('cam', {}).get('kwargs', {}))
+    method = settings.pop('method', name)
+    layers = settings.pop('target_layers', cfg.get('cam', {}).get('target_layers', ['backbone.layer4']))
+    return method, list(layers), settings
 
 
 def load_classifier(config: Config, checkpoint: str, device: str):
@@ -87,7 +101,8 @@ def _generate_pseudo_labels(cfg: Config,
     ]
     if model is None:
         model = load_classifier(cfg, checkpoint, device)
-    cam = build_cam(method, model, cam_cfg.get('target_layers', ['backbone.layer4']))
+    method_type, layers, kwargs = cam_settings(cfg, method)
+    cam = build_cam(method_type, model, layers, **kwargs)
     num_classes = len(dataset.metainfo['classes'])
     loader = DataLoader(Subset(dataset, todo), batch_size=batch_size or loader_cfg.get('batch_size', 16),
                         shuffle=False, num_workers=loader_cfg.get('num_workers', 0), collate_fn=pseudo_collate)
@@ -106,7 +121,7 @@ def _generate_pseudo_labels(cfg: Config,
             label = cams_to_pseudo_labels(full, class_mask[n:n + 1], bg_thr, fg_thr)[0]
             atomic_write_png(osp.join(out_dir, pseudo_label_name(s.img_path)), label.cpu().numpy())
     manifest = dict(method=method, bg_thr=bg_thr, fg_thr=fg_thr, checkpoint=osp.abspath(checkpoint) if checkpoint else None,
-                    config=cfg.filename, target_layers=list(cam.target_layer_names), images=len(dataset),
+                    config=cfg.filename, target_layers=layers, settings=kwargs, images=len(dataset),
                     written=len(todo))
     atomic_write_text(osp.join(out_dir, 'manifest.json'), json.dumps(manifest, indent=2))
     return manifest

@@ -20,6 +20,13 @@ def colorize(label: np.ndarray, palette: List[List[int]]) -> np.ndarray:
     return lut[label]
 
 
+def default_palette(num: int) -> List[List[int]]:
+    """Black background plus ``num - 1`` distinct RGB colours."""
+    base = [[230, 25, 75], [60, 180, 75], [255, 225, 25], [0, 130, 200], [245, 130, 48], [145, 30, 180],
+            [70, 240, 240], [240, 50, 230]]
+    return [[0, 0, 0]] + [base[i % len(base)] for i in range(num - 1)]
+
+
 def heatmap(cam: np.ndarray, image: np.ndarray) -> np.ndarray:
     """(H, W) map in [0, 1] over a BGR image -> JET overlay."""
     jet = cv2.applyColorMap((np.clip(cam, 0, 1) * 255).astype(np.uint8), cv2.COLORMAP_JET)
@@ -46,7 +53,7 @@ def write_overlays(pipeline, num: int) -> List[str]:
     from mmpretrain.registry import DATASETS
 
     from mmwsss.cam import build_cam
-    from .pseudo_label_generation import load_classifier
+    from .pseudo_label_generation import cam_settings, load_classifier
 
     root = pipeline.cfg.data_root
     seg_cfg = pipeline._sub_config('segmenter')
@@ -56,7 +63,8 @@ def write_overlays(pipeline, num: int) -> List[str]:
     cls_cfg = pipeline._classifier_cfg_with_cam()
     classifier = load_classifier(cls_cfg, pipeline.state['stages']['classifier']['result']['checkpoint'],
                                  pipeline.device)
-    cam = build_cam(cls_cfg.cam['method'], classifier, cls_cfg.cam.get('target_layers', ['backbone.layer4']))
+    method, layers, kwargs = cam_settings(cls_cfg, cls_cfg.cam['method'])
+    cam = build_cam(method, classifier, layers, **kwargs)
     with DefaultScope.overwrite_default_scope('mmseg'):
         segmenter = init_model(seg_cfg, pipeline.state['stages']['segmenter']['result']['checkpoint'],
                                device=pipeline.device)

@@ -34,6 +34,33 @@ def minmax_scale(maps: Tensor) -> Tensor:
     return flat.view_as(maps)
 
 
+UPSAMPLE_MODES = ('bilinear', 'aligned')
+
+
+def upsample_maps(maps: Tensor, size, mode: str = 'bilinear') -> Tensor:
+    """(N, h, w) -> (N, H, W).
+
+    ``'bilinear'``: ``F.interpolate(align_corners=False)`` (pytorch-grad-cam / cv2.resize convention: cell
+    ``i`` centred on input pixel ``(i + 0.5) * s - 0.5`` with stride ``s = H / h``).
+    ``'aligned'``: cell ``i`` centred on input pixel ``i * s``, the receptive-field centre of CNNs whose
+    strided convs / pools use "same" padding (ResNet: 3x3 s2 p1, 7x7 s2 p3, maxpool 3x3 s2 p1). At stride 16
+    the two differ by 7.5 px, more than a small defect is wide.
+    """
+    if mode == 'bilinear':
+        return F.interpolate(maps.unsqueeze(1), size=size, mode='bilinear', align_corners=False)[:, 0]
+    if mode != 'aligned':
+        raise ValueError(f'upsample mode must be one of {UPSAMPLE_MODES}, got {mode!r}')
+    (H, W), (h, w) = size, maps.shape[-2:]
+
+    def axis(out: int, src: int) -> Tensor:
+        coord = torch.arange(out, device=maps.device, dtype=maps.dtype) * (src / out)
+        return 2 * coord / (src - 1) - 1 if src > 1 else torch.zeros_like(coord)
+
+    gy, gx = torch.meshgrid(axis(H, h), axis(W, w), indexing='ij')
+    grid = torch.stack([gx, gy], -1).expand(maps.shape[0], H, W, 2)
+    return F.grid_sample(maps.unsqueeze(1), grid, mode='bilinear', padding_mode='border', align_corners=True)[:, 0]
+
+
 class BaseCAM(metaclass=ABCMeta):
     """Class activation maps for a classifier that returns logits (N, K).
 
@@ -42,6 +69,8 @@ class BaseCAM(metaclass=ABCMeta):
             with ``mode='tensor'``; model wrappers (DDP) are unwrapped.
         target_layers: dotted module names, e.g. ``['backbone.layer4']``.
         forward_fn: optional ``f(inputs) -> logits`` overriding how the model is called.
+        upsample: ``'bilinear'`` (pytorch-grad-cam compatible) or ``'aligned'`` (receptive-field centres,
+            see :func:`upsample_maps`).
     """
     #: whether :meth:`get_cam_weights` needs gradients (False skips every backward pass)
     needs_gradients: bool = True
@@ -49,7 +78,11 @@ class BaseCAM(metaclass=ABCMeta):
     def __init__(self,
                  model: nn.Module,
                  target_layers: Sequence[str],
-                 forward_fn: Optional[Callable[[Tensor], Tensor]] = None) -> None:
+                 forward_fn: Optional[Callable[[Tensor], Tensor]] = None,
+                 upsample: str = 'bilinear') -> None:
+        if upsample not in UPSAMPLE_MODES:
+            raise ValueError(f'upsample must be one of {UPSAMPLE_MODES}, got {upsample!r}')
+        self.upsample = upsample
         if is_model_wrapper(model):
             model = model.module
         if isinstance(target_layers, str) or not target_layers:
@@ -79,6 +112,10 @@ class BaseCAM(metaclass=ABCMeta):
         Returns:
             (N, C, 1, 1) channel weights or (N, C, h, w) element-wise weights.
         """
+
+    def backward_gradients(self, score: Tensor, activations: List[Tensor]) -> List[Tensor]:
+        """Gradients of ``score`` w.r.t. each captured activation (graph kept for the next class)."""
+        return list(torch.autograd.grad(score, activations, retain_graph=True))
 
     def layer_cam(self, activations: Tensor, gradients: Optional[Tensor], class_idx: int) -> Tensor:
         """(N, C, h, w) -> (N, h, w): ``sum_c w_c * A_c`` (ReLU applied by the caller)."""
@@ -129,7 +166,7 @@ class BaseCAM(metaclass=ABCMeta):
             self.current_inputs = inputs.detach()
             try:
                 for k in torch.nonzero(class_mask.any(0)).flatten().tolist():
-                    grads = (torch.autograd.grad(logits[:, k].sum(), acts, retain_graph=True)
+                    grads = (self.backward_gradients(logits[:, k].sum(), acts)
                              if self.needs_gradients else [None] * len(acts))
                     cams[:, k] = self.aggregate_layers(
                         [self.layer_cam(a.detach(), g, k) for a, g in zip(acts, grads)], size)
@@ -137,11 +174,10 @@ class BaseCAM(metaclass=ABCMeta):
                 self.current_inputs = None
         return cams * class_mask[:, :, None, None]
 
-    @staticmethod
-    def aggregate_layers(layer_maps: List[Tensor], size) -> Tensor:
+    def scaled_layer_maps(self, layer_maps: List[Tensor], size) -> List[Tensor]:
+        """Per layer: ReLU, min-max scale, resize to the input size."""
+        return [upsample_maps(minmax_scale(F.relu(m)), size, self.upsample) for m in layer_maps]
+
+    def aggregate_layers(self, layer_maps: List[Tensor], size) -> Tensor:
         """[(N, h_l, w_l)] -> (N, H, W): per layer ReLU + scale + resize, then mean over layers + scale."""
-        scaled = [
-            F.interpolate(minmax_scale(F.relu(m)).unsqueeze(1), size=size, mode='bilinear',
-                          align_corners=False)[:, 0] for m in layer_maps
-        ]
-        return minmax_scale(F.relu(torch.stack(scaled, 0)).mean(0))
+        return minmax_scale(F.relu(torch.stack(self.scaled_layer_maps(layer_maps, size), 0)).mean(0))

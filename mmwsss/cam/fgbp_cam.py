@@ -5,14 +5,15 @@
 2. **Per-layer maps** (LayerCAM-style, element-wise): ``M_l = ReLU(sum_c ReLU(g~_c(i,j)) A_c(i,j))`` with
    ``g~`` the filtered gradient at layer ``l``.
 3. **Region-aware fusion.** The deepest map gives the salient-region prior
-   ``R = minmax(up(M_deep)) ** gamma``; every layer contributes inside it:
-   ``sum``: ``sum_l w_l minmax(up(M_l)) * R``, ``max``: ``max_l w_l minmax(up(M_l)) * R``,
-   ``product``: ``prod_l minmax(up(M_l)) ** w_l * R``; the result is min-max scaled.
+   ``R = minmax(up(M_deep)) ** gamma``; the shallower maps give the detail ``D`` (``sum``: weighted mean
+   of ``minmax(up(M_l))``, ``max``: weighted max, ``product``: weighted geometric mean) and contribute only
+   inside the prior: ``M = minmax( R * ((1 - beta) + beta * D) )``. ``beta`` (``detail_weight``) trades the
+   deep map's coverage of large defects against the shallow maps' precision on small ones. All maps are
+   upsampled to the input with receptive-field alignment (:func:`upsample_maps`, ``'aligned'``).
 """
 from typing import List, Optional, Sequence
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from mmwsss.registry import CAM_METHODS
@@ -34,8 +35,10 @@ class RegionAwareCAM(BaseCAM):
         filter_points: ``'relu'`` (every ``nn.ReLU`` of the module holding the target layers), ``'layers'``
             (the target-layer outputs only) or a list of module names.
         fusion: ``'sum'``, ``'max'`` or ``'product'``.
-        layer_weights: one weight per target layer (default: equal).
-        gamma: sharpening power of the region prior; ``0`` disables the prior.
+        layer_weights: one weight per shallow target layer (all but the last; default: equal).
+        gamma: sharpening power of the region prior; ``0`` disables the prior (``R = 1``).
+        detail_weight: ``beta`` in [0, 1]; 0 uses the deep map alone.
+        upsample: ``'aligned'`` (default: receptive-field centres) or ``'bilinear'``.
     """
 
     def __init__(self,
@@ -48,21 +51,27 @@ class RegionAwareCAM(BaseCAM):
                  filter_points='relu',
                  fusion: str = 'sum',
                  layer_weights: Optional[Sequence[float]] = None,
-                 gamma: float = 1.0) -> None:
-        super().__init__(model, target_layers, forward_fn)
+                 gamma: float = 1.0,
+                 detail_weight: float = 0.5,
+                 upsample: str = 'aligned') -> None:
+        super().__init__(model, target_layers, forward_fn, upsample)
         if q is not None and not 0.0 <= q < 1.0:
             raise ValueError(f'q must be in [0, 1) or None, got {q}')
         if criterion not in CRITERIA:
             raise ValueError(f'criterion must be one of {CRITERIA}, got {criterion!r}')
         if fusion not in FUSIONS:
             raise ValueError(f'fusion must be one of {FUSIONS}, got {fusion!r}')
-        if layer_weights is not None and len(layer_weights) != len(self.target_layers):
-            raise ValueError(f'{len(layer_weights)} layer_weights for {len(self.target_layers)} target layers')
+        num_shallow = len(self.target_layers) - 1
+        if layer_weights is not None and len(layer_weights) != num_shallow:
+            raise ValueError(f'{len(layer_weights)} layer_weights for {num_shallow} shallow target layers')
         if gamma < 0:
             raise ValueError(f'gamma must be >= 0, got {gamma}')
+        if not 0.0 <= detail_weight <= 1.0:
+            raise ValueError(f'detail_weight must be in [0, 1], got {detail_weight}')
+        self.detail_weight = detail_weight
         self.q, self.criterion, self.guided = q, criterion, guided
         self.fusion, self.gamma = fusion, gamma
-        self.layer_weights = list(layer_weights) if layer_weights is not None else [1.0] * len(self.target_layers)
+        self.layer_weights = list(layer_weights) if layer_weights is not None else [1.0] * num_shallow
         self.filter_modules = self._resolve_filter_points(filter_points)
 
     def _resolve_filter_points(self, filter_points) -> List[nn.Module]:
@@ -83,37 +92,71 @@ class RegionAwareCAM(BaseCAM):
         return filter_gradient(grad, act, self.q, self.criterion, self.guided)
 
     def forward_features(self, inputs: Tensor):
+        """Forward once, installing (a) the FGBP filter on every filter point's output and (b) on every
+        target-layer output a recorder of the gradient that leaves it (after its filter), which is what the
+        per-layer map uses. Tensor hooks on one tensor run in registration order, so (b) sees (a)'s result."""
+        self._recorded: List[Optional[Tensor]] = [None] * len(self.target_layers)
+        filter_set = set(map(id, self.filter_modules)) if (self.q is not None or self.guided) else set()
         handles = []
 
-        def install(_module, _args, output):
+        def install_filter(module, _args, output):
             out = output[0] if isinstance(output, (tuple, list)) else output
-            if out.requires_grad:
+            if out.requires_grad and not (id(module) in target_ids):  # targets filter in their recorder
                 act = out.detach().clone()
                 out.register_hook(lambda g, a=act: self._filter(g, a))
 
-        if self.q is not None or self.guided:
-            handles = [m.register_forward_hook(install) for m in self.filter_modules]
+        def install_recorder(index):
+
+            def hook(module, _args, output):
+                out = output[0] if isinstance(output, (tuple, list)) else output
+                if not out.requires_grad:
+                    return
+                act = out.detach().clone()
+                apply = id(module) in filter_set
+
+                def record(g, a=act):
+                    g = self._filter(g, a) if apply else g
+                    self._recorded[index] = g
+                    return g
+
+                out.register_hook(record)
+
+            return hook
+
+        target_ids = set(map(id, self.target_layers))
+        for module in self.filter_modules:
+            if id(module) in filter_set and id(module) not in target_ids:
+                handles.append(module.register_forward_hook(install_filter))
+        for i, layer in enumerate(self.target_layers):
+            handles.append(layer.register_forward_hook(install_recorder(i)))
         try:
             return super().forward_features(inputs)
         finally:
             for h in handles:
                 h.remove()
 
+    def backward_gradients(self, score: Tensor, activations: List[Tensor]) -> List[Tensor]:
+        self._recorded = [None] * len(activations)
+        torch.autograd.grad(score, activations, retain_graph=True)
+        return [torch.zeros_like(a) if g is None else g for a, g in zip(activations, self._recorded)]
+
     def get_cam_weights(self, activations: Tensor, gradients: Tensor, class_idx: int) -> Tensor:
-        # autograd.grad returns a tensor's gradient before its own hook ran: filter it the same way
-        return self._filter(gradients, activations).clamp(min=0)
+        """Element-wise ``ReLU(g~)`` of the (already filtered) gradient leaving the layer."""
+        return gradients.clamp(min=0)
 
     def aggregate_layers(self, layer_maps: List[Tensor], size) -> Tensor:
-        maps = [
-            F.interpolate(minmax_scale(F.relu(m)).unsqueeze(1), size=size, mode='bilinear',
-                          align_corners=False)[:, 0] for m in layer_maps
-        ]
+        maps = self.scaled_layer_maps(layer_maps, size)
         prior = maps[-1].pow(self.gamma) if self.gamma > 0 else torch.ones_like(maps[-1])
-        weights = self.layer_weights
+        shallow = maps[:-1]
+        if not shallow or self.detail_weight == 0:
+            return minmax_scale(prior * maps[-1] if self.gamma == 0 else prior)
+        w = torch.tensor(self.layer_weights, dtype=maps[0].dtype, device=maps[0].device)
+        w = w / w.sum().clamp(min=1e-12)
+        stack = torch.stack(shallow)  # (L-1, N, H, W)
         if self.fusion == 'sum':
-            fused = sum(w * m for w, m in zip(weights, maps))
+            detail = (w[:, None, None, None] * stack).sum(0)
         elif self.fusion == 'max':
-            fused = torch.stack([w * m for w, m in zip(weights, maps)]).amax(0)
+            detail = (w[:, None, None, None] * stack).amax(0) / w.max()
         else:
-            fused = torch.stack([m.clamp(min=1e-6).pow(w) for w, m in zip(weights, maps)]).prod(0)
-        return minmax_scale(fused * prior)
+            detail = stack.clamp(min=1e-6).pow(w[:, None, None, None]).prod(0)
+        return minmax_scale(prior * ((1 - self.detail_weight) + self.detail_weight * detail))

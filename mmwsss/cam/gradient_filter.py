@@ -1,8 +1,9 @@
 """Filtering-guided backpropagation (FGBP): the gradient filter applied at chosen points of the backward pass.
 
 At a filter point with activation ``a`` (N, ...) and incoming gradient ``g``, FGBP keeps, per sample, only
-the entries whose importance ``s`` lies in the top ``1 - q`` fraction (``s >= quantile_q(s)``) and, with
-the guided rule, only positive gradients; every other entry is zeroed *before* it propagates further, so
+the entries whose importance ``s`` is positive and lies in the top ``1 - q`` fraction of the positive
+importances (``s >= quantile_q(s | s > 0)``; post-ReLU activations are mostly zero, so a quantile over all
+entries would be 0 and keep everything) and, with the guided rule, only positive gradients; every other entry is zeroed *before* it propagates further, so
 filtering compounds toward shallow, high-resolution layers. Importance is ``|g|`` (``'grad'``) or
 ``g * a`` (``'grad_x_act'``, as RectGrad, Kim et al. 2019, which keeps a*g above the 98th percentile).
 """
@@ -18,7 +19,8 @@ def filter_gradient(grad: Tensor, activation: Tensor, q: float, criterion: str =
 
     Args:
         grad, activation: (N, ...) tensors of the same shape.
-        q: quantile in [0, 1); ``q = 0`` keeps everything (but still applies the guided rule).
+        q: quantile in [0, 1) of the positive importances; ``q = 0`` keeps everything (but still applies
+            the guided rule).
         criterion: ``'grad'`` (|g|) or ``'grad_x_act'`` (g * a).
         guided: also zero negative gradients.
     Returns:
@@ -31,9 +33,8 @@ def filter_gradient(grad: Tensor, activation: Tensor, q: float, criterion: str =
     keep = grad > 0 if guided else torch.ones_like(grad, dtype=torch.bool)
     if q > 0:
         score = grad.abs() if criterion == 'grad' else grad * activation
-        flat = score.flatten(1)
-        k = max(1, int(round(q * flat.shape[1])))
-        thr = flat.kthvalue(k, dim=1).values.view(-1, *([1] * (grad.dim() - 1)))
-        keep &= score >= thr
-        keep &= score > 0  # nothing of zero importance survives (all-zero inputs stay zero)
+        positive = score > 0
+        flat = torch.where(positive, score, torch.full_like(score, float('nan'))).flatten(1)
+        thr = torch.nanquantile(flat, q, dim=1).nan_to_num(float('inf')).view(-1, *([1] * (grad.dim() - 1)))
+        keep &= positive & (score >= thr)  # nothing of zero importance survives: zero inputs stay zero
     return grad * keep

@@ -2,7 +2,6 @@
 from typing import List
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 
 from mmwsss.registry import CAM_METHODS
@@ -18,10 +17,5 @@ class LayerCAM(BaseCAM):
     def get_cam_weights(self, activations: Tensor, gradients: Tensor, class_idx: int) -> Tensor:
         return gradients.clamp(min=0)
 
-    @staticmethod
-    def aggregate_layers(layer_maps: List[Tensor], size) -> Tensor:
-        scaled = [
-            F.interpolate(minmax_scale(F.relu(m)).unsqueeze(1), size=size, mode='bilinear',
-                          align_corners=False)[:, 0] for m in layer_maps
-        ]
-        return minmax_scale(torch.stack(scaled, 0).amax(0))
+    def aggregate_layers(self, layer_maps: List[Tensor], size) -> Tensor:
+        return minmax_scale(torch.stack(self.scaled_layer_maps(layer_maps, size), 0).amax(0))

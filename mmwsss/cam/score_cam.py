@@ -21,8 +21,8 @@ class ScoreCAM(BaseCAM):
     needs_gradients = False
 
     def __init__(self, model: nn.Module, target_layers, forward_fn=None, mask_batch_size: int = 64,
-                 max_channels: Optional[int] = None) -> None:
-        super().__init__(model, target_layers, forward_fn)
+                 max_channels: Optional[int] = None, upsample: str = 'bilinear') -> None:
+        super().__init__(model, target_layers, forward_fn, upsample)
         if mask_batch_size < 1:
             raise ValueError(f'mask_batch_size must be >= 1, got {mask_batch_size}')
         if max_channels is not None and max_channels < 1:

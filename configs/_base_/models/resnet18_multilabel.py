@@ -29,3 +29,12 @@ model = dict(
         loss=dict(type='CrossEntropyLoss', use_sigmoid=True, loss_weight=1.0)))
 # CAM settings read by tools/generate_pseudo_labels.py and the pipeline (CLI / pipeline config override)
 cam = dict(method='gradcam', target_layers=['backbone.layer4'], bg_thr=0.3, fg_thr=0.5)
+# Per-method settings (target layers, options) used when a method is chosen by name; `cam.kwargs` in a
+# pipeline config overrides them. RA-CAM fuses all four stages (strides 4, 8, 16, 16) under the deep prior.
+_all_stages = ['backbone.layer1', 'backbone.layer2', 'backbone.layer3', 'backbone.layer4']
+cam_presets = dict(
+    layercam=dict(target_layers=_all_stages),
+    racam=dict(target_layers=_all_stages, q=0.5, criterion='grad_x_act', guided=True, filter_points='relu',
+               fusion='sum', gamma=1.0),
+    scorecam=dict(max_channels=32),
+)

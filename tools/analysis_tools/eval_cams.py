@@ -1,0 +1,141 @@
+"""Score CAM methods with the WSSS protocol on one split of a classifier config's data.
+
+    python tools/analysis_tools/eval_cams.py CLS_CONFIG CHECKPOINT --methods racam gradcam layercam \
+        --split train --out-dir work_dirs/cam_eval
+
+Per method: CAMs of the image-level classes; background by a threshold swept over --thresholds; one
+confusion matrix per threshold over the whole split vs the GT masks; the threshold with the best
+defect-mIoU (or --select miou) is reported with mIoU (with background), defect-mIoU and per-class IoU.
+Writes cam_eval.json, cam_eval.md and a gallery (image | GT | each method) to --out-dir.
+Method settings come from the config's ``cam_presets`` (e.g. target layers, FGBP q), overridable with
+--cfg-options cam_presets.racam.q=0.8.
+"""
+import argparse
+import json
+import os.path as osp
+import time
+
+import cv2
+import numpy as np
+import torch
+from mmengine.config import DictAction
+from mmengine.dataset import pseudo_collate
+from mmengine.registry import DefaultScope
+from torch.utils.data import DataLoader, Subset
+
+import mmwsss  # noqa: F401
+from mmwsss.apis import prepare_config
+from mmwsss.apis.pseudo_label_generation import cam_settings, load_classifier
+from mmwsss.apis.report import colorize, default_palette, heatmap
+from mmwsss.cam import build_cam
+from mmwsss.datasets.layout import read_image
+from mmwsss.evaluation import ThresholdSweep
+from mmwsss.utils import atomic_write_png, atomic_write_text
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description='Evaluate CAM methods (WSSS protocol)')
+    parser.add_argument('config', help='classifier config')
+    parser.add_argument('checkpoint', help='classifier checkpoint (trusted pickle)')
+    parser.add_argument('--methods', nargs='+', default=['racam', 'gradcam'])
+    parser.add_argument('--split', default='train', choices=['train', 'val', 'test'])
+    parser.add_argument('--out-dir', required=True)
+    parser.add_argument('--thresholds', type=float, nargs='+', default=[round(0.05 * i, 2) for i in range(1, 20)])
+    parser.add_argument('--select', default='defect_miou', choices=['defect_miou', 'miou'])
+    parser.add_argument('--max-images', type=int, help='first N images of the split (all by default)')
+    parser.add_argument('--defective-only', action='store_true', help='score defective images only')
+    parser.add_argument('--gallery', type=int, default=6, help='images in the overlay gallery')
+    parser.add_argument('--batch-size', type=int, default=16)
+    parser.add_argument('--device', default='cpu')
+    parser.add_argument('--data-root')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    return parser.parse_args()
+
+
+def split_dataset_cfg(cfg, split):
+    ds = cfg.cam_dataloader.dataset.copy()
+    ds.ann_file = f'image_labels/{split}.txt'
+    ds.data_prefix = dict(img_path=f'img_dir/{split}', seg_map_path=f'ann_dir/{split}')
+    return ds
+
+
+def main():
+    args = parse_args()
+    cfg = prepare_config(args.config, cfg_options=args.cfg_options, data_root=args.data_root)
+    with DefaultScope.overwrite_default_scope(cfg.get('default_scope', 'mmpretrain')):
+        run(args, cfg)
+
+
+def run(args, cfg):
+    from mmpretrain.registry import DATASETS
+    dataset = DATASETS.build(split_dataset_cfg(cfg, args.split))
+    indices = [i for i in range(len(dataset)) if not args.defective_only or dataset.get_data_info(i)['gt_label']]
+    if args.max_images:
+        indices = indices[:args.max_images]
+    seg_dir = dataset.data_prefix['seg_map_path']
+    class_names = ['background'] + list(dataset.metainfo['classes'])
+    model = load_classifier(cfg, args.checkpoint, args.device)
+    gallery_idx = [i for i in indices if dataset.get_data_info(i)['gt_label']][:args.gallery]
+    gallery = {i: [] for i in gallery_idx}
+    results = {}
+    from tqdm import tqdm
+    for method in args.methods:
+        method_type, layers, kwargs = cam_settings(cfg, method)
+        cam = build_cam(method_type, model, layers, **kwargs)
+        sweep = ThresholdSweep(len(class_names), args.thresholds)
+        loader = DataLoader(Subset(dataset, indices), batch_size=args.batch_size, collate_fn=pseudo_collate)
+        seconds, images = 0.0, 0
+        pos = 0
+        for data in tqdm(loader, desc=method, unit='batch'):
+            data = model.data_preprocessor(data, False)
+            samples = data['data_samples']
+            mask = torch.zeros(len(samples), len(class_names) - 1, dtype=torch.bool, device=data['inputs'].device)
+            for n, s in enumerate(samples):
+                mask[n, s.gt_label] = True
+            start = time.perf_counter()
+            cams = cam(data['inputs'], mask)
+            seconds += time.perf_counter() - start
+            images += len(samples)
+            for n, s in enumerate(samples):
+                stem = osp.splitext(osp.basename(s.img_path))[0]
+                gt = torch.from_numpy(read_image(osp.join(seg_dir, stem + '.png')))
+                sweep.update(cams[n], mask[n], gt)
+                idx = indices[pos]
+                if idx in gallery:
+                    up = torch.nn.functional.interpolate(cams[n:n + 1], size=tuple(gt.shape), mode='bilinear',
+                                                         align_corners=False)[0].max(0).values
+                    gallery[idx].append(up.cpu().numpy())
+                pos += 1
+        summary = sweep.summary(class_names, args.select)
+        summary.update(method=method_type, target_layers=list(layers), settings=kwargs, images=images,
+                       seconds_per_image=round(seconds / max(images, 1), 4))
+        results[method] = summary
+        print(f"{method:16s} thr {summary['best_threshold']:.2f}  mIoU {summary['miou']:.3f}  "
+              f"defect-mIoU {summary['defect_miou']:.3f}  {summary['seconds_per_image'] * 1000:.1f} ms/img")
+    write_outputs(args, dataset, class_names, results, gallery)
+
+
+def write_outputs(args, dataset, class_names, results, gallery):
+    out = dict(config=args.config, checkpoint=args.checkpoint, split=args.split, selected_by=args.select,
+               defective_only=args.defective_only, methods=results)
+    atomic_write_text(osp.join(args.out_dir, 'cam_eval.json'), json.dumps(out, indent=2))
+    defects = class_names[1:]
+    lines = ['| method | best thr | mIoU | defect-mIoU | ' + ' | '.join(defects) + ' | ms/img |',
+             '|' + '---|' * (5 + len(defects))]
+    for m, r in results.items():
+        lines.append(f"| {m} | {r['best_threshold']:.2f} | {r['miou']:.3f} | {r['defect_miou']:.3f} | " +
+                     ' | '.join('-' if r['defect_iou'][c] is None else f"{r['defect_iou'][c]:.3f}" for c in defects) +
+                     f" | {r['seconds_per_image'] * 1000:.1f} |")
+    atomic_write_text(osp.join(args.out_dir, 'cam_eval.md'), '\n'.join(lines) + '\n')
+    print('\n'.join(lines))
+    for idx, maps in gallery.items():
+        info = dataset.get_data_info(idx)
+        image = read_image(info['img_path'], cv2.IMREAD_COLOR)
+        stem = osp.splitext(osp.basename(info['img_path']))[0]
+        gt = read_image(osp.join(dataset.data_prefix['seg_map_path'], stem + '.png'))
+        row = np.concatenate([image, colorize(gt, default_palette(len(class_names)))] + [heatmap(m, image) for m in maps], axis=1)
+        atomic_write_png(osp.join(args.out_dir, 'gallery', f'{stem}.png'), row)
+
+
+if __name__ == '__main__':
+    main()
