@@ -7,7 +7,8 @@
 3. **Region-aware fusion.** The deepest map gives the salient-region prior
    ``R = minmax(up(M_deep)) ** gamma``; the shallower maps give the detail ``D`` (``sum``: weighted mean
    of ``minmax(up(M_l))``, ``max``: weighted max, ``product``: weighted geometric mean) and contribute only
-   inside the prior: ``M = minmax( R * ((1 - beta) + beta * D) )``. ``beta`` (``detail_weight``) trades the
+   inside the prior: ``M = minmax( R * ((1 - beta) * M_deep + beta * D) )``, with ``R = M_deep ** gamma``
+   or, as a gate, ``R = min(1, M_deep / t) ** gamma``. ``beta`` (``detail_weight``) trades the
    deep map's coverage of large defects against the shallow maps' precision on small ones. All maps are
    upsampled to the input with receptive-field alignment (:func:`upsample_maps`, ``'aligned'``).
 """
@@ -38,6 +39,9 @@ class RegionAwareCAM(BaseCAM):
         layer_weights: one weight per shallow target layer (all but the last; default: equal).
         gamma: sharpening power of the region prior; ``0`` disables the prior (``R = 1``).
         detail_weight: ``beta`` in [0, 1]; 0 uses the deep map alone.
+        prior: ``'power'`` (``R = M_deep ** gamma``) or ``'gate'`` (``R = min(1, M_deep / gate_thr) ** gamma``:
+            the whole salient region gets full weight, so shallow detail decides the shape inside it).
+        gate_thr: where the gate saturates.
         upsample: ``'aligned'`` (default: receptive-field centres) or ``'bilinear'``.
     """
 
@@ -53,6 +57,8 @@ class RegionAwareCAM(BaseCAM):
                  layer_weights: Optional[Sequence[float]] = None,
                  gamma: float = 1.0,
                  detail_weight: float = 0.5,
+                 prior: str = 'power',
+                 gate_thr: float = 0.5,
                  upsample: str = 'aligned') -> None:
         super().__init__(model, target_layers, forward_fn, upsample)
         if q is not None and not 0.0 <= q < 1.0:
@@ -69,6 +75,11 @@ class RegionAwareCAM(BaseCAM):
         if not 0.0 <= detail_weight <= 1.0:
             raise ValueError(f'detail_weight must be in [0, 1], got {detail_weight}')
         self.detail_weight = detail_weight
+        if prior not in ('power', 'gate'):
+            raise ValueError(f"prior must be 'power' or 'gate', got {prior!r}")
+        if not 0.0 < gate_thr <= 1.0:
+            raise ValueError(f'gate_thr must be in (0, 1], got {gate_thr}')
+        self.prior, self.gate_thr = prior, gate_thr
         self.q, self.criterion, self.guided = q, criterion, guided
         self.fusion, self.gamma = fusion, gamma
         self.layer_weights = list(layer_weights) if layer_weights is not None else [1.0] * num_shallow
@@ -146,10 +157,12 @@ class RegionAwareCAM(BaseCAM):
 
     def aggregate_layers(self, layer_maps: List[Tensor], size) -> Tensor:
         maps = self.scaled_layer_maps(layer_maps, size)
-        prior = maps[-1].pow(self.gamma) if self.gamma > 0 else torch.ones_like(maps[-1])
+        deep = maps[-1]
+        region = (deep / self.gate_thr).clamp(max=1.0) if self.prior == 'gate' else deep
+        prior = region.pow(self.gamma) if self.gamma > 0 else torch.ones_like(deep)
         shallow = maps[:-1]
         if not shallow or self.detail_weight == 0:
-            return minmax_scale(prior * maps[-1] if self.gamma == 0 else prior)
+            return minmax_scale(prior * deep)
         w = torch.tensor(self.layer_weights, dtype=maps[0].dtype, device=maps[0].device)
         w = w / w.sum().clamp(min=1e-12)
         stack = torch.stack(shallow)  # (L-1, N, H, W)
@@ -159,4 +172,4 @@ class RegionAwareCAM(BaseCAM):
             detail = (w[:, None, None, None] * stack).amax(0) / w.max()
         else:
             detail = stack.clamp(min=1e-6).pow(w[:, None, None, None]).prod(0)
-        return minmax_scale(prior * ((1 - self.detail_weight) + self.detail_weight * detail))
+        return minmax_scale(prior * ((1 - self.detail_weight) * deep + self.detail_weight * detail))
