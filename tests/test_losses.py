@@ -1,0 +1,42 @@
+import pytest
+import torch
+import torch.nn.functional as F
+
+
+def build(**kwargs):
+    from mmseg.registry import MODELS
+    return MODELS.build(dict(type='WeightedCrossEntropyLoss', **kwargs))
+
+
+def test_weighted_ce_ignores_255_and_matches_by_hand():
+    torch.manual_seed(0)
+    logits = torch.randn(2, 3, 2, 2)
+    label = torch.tensor([[[0, 1], [255, 2]], [[0, 0], [255, 255]]])
+    loss = build(class_weight=[1.0, 5.0, 5.0])(logits, label)
+    # by hand: weighted mean of -log p over the 5 labelled pixels
+    logp = F.log_softmax(logits, 1)
+    num = den = 0.0
+    for n in range(2):
+        for i in range(2):
+            for j in range(2):
+                c = int(label[n, i, j])
+                if c == 255:
+                    continue
+                w = [1.0, 5.0, 5.0][c]
+                num += -w * float(logp[n, c, i, j])
+                den += w
+    assert loss.item() == pytest.approx(num / den, rel=1e-5)
+    plain = build()(logits, label)
+    assert plain.item() == pytest.approx(F.cross_entropy(logits, label, ignore_index=255).item(), rel=1e-6)
+
+
+def test_all_ignored_gives_zero_with_grad_and_validation():
+    logits = torch.randn(1, 2, 2, 2, requires_grad=True)
+    loss = build(class_weight=[1.0, 2.0])(logits, torch.full((1, 2, 2), 255))
+    assert loss.item() == 0.0
+    loss.backward()
+    assert torch.all(logits.grad == 0)
+    with pytest.raises(ValueError, match='class weights for'):
+        build(class_weight=[1.0, 2.0, 3.0])(logits, torch.zeros(1, 2, 2, dtype=torch.long))
+    with pytest.raises(ValueError, match="start with 'loss_'"):
+        build(loss_name='ce')
