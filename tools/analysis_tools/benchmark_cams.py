@@ -1,0 +1,142 @@
+"""Speed (images/s) and peak memory of CAM methods on one model and the same inputs, with pytorch-grad-cam's
+GradCAM and LayerCAM timed in the same run as anchors.
+
+    python tools/analysis_tools/benchmark_cams.py configs/classifier/resnet18-w32_1xb16-25e_synthetic-128x128.py \
+        --methods gradcam racam layercam --batch-sizes 1 16 [--checkpoint CKPT] [--device cuda]
+
+Inputs are random (seeded) at the config's test scale; weights are random unless --checkpoint is given
+(speed does not depend on them). Each measurement is the median of --repeats runs after a warm-up; methods
+are interleaved round by round so machine noise hits all of them alike. Peak memory is reported on CUDA.
+"""
+import argparse
+import json
+import statistics
+import time
+
+import torch
+from mmengine.config import DictAction
+from mmengine.registry import DefaultScope
+
+import mmwsss  # noqa: F401
+from mmwsss.apis import prepare_config
+from mmwsss.apis.pseudo_label_generation import cam_settings
+from mmwsss.cam import build_cam
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description='Benchmark CAM methods')
+    parser.add_argument('config')
+    parser.add_argument('--checkpoint')
+    parser.add_argument('--methods', nargs='+', default=['gradcam', 'layercam', 'racam'])
+    parser.add_argument('--batch-sizes', type=int, nargs='+', default=[1, 16])
+    parser.add_argument('--repeats', type=int, default=5)
+    parser.add_argument('--device', default='cpu')
+    parser.add_argument('--no-anchors', action='store_true', help='skip pytorch-grad-cam anchors')
+    parser.add_argument('--out', help='write the measurements as JSON here')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    return parser.parse_args()
+
+
+def build_model(cfg, checkpoint, device):
+    from mmpretrain.registry import MODELS
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    if checkpoint:
+        from mmengine.runner import load_checkpoint
+        load_checkpoint(model, checkpoint, map_location='cpu')
+    return model.to(device).eval()
+
+
+class _Logits(torch.nn.Module):
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x):
+        return self.model(x, mode='tensor')
+
+
+def make_runners(args, cfg, model, num_classes):
+    runners = {}
+    for name in args.methods:
+        method, layers, kwargs = cam_settings(cfg, name)
+        cam = build_cam(method, model, layers, **kwargs)
+        runners[name] = lambda x, m, cam=cam: cam(x, m)
+    if not args.no_anchors:
+        import pytorch_grad_cam
+        from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
+        wrapped = _Logits(model)
+        for ref in ('GradCAM', 'LayerCAM'):
+            ref_cam = getattr(pytorch_grad_cam, ref)(model=wrapped, target_layers=[model.backbone.layer4])
+
+            def run(x, m, ref_cam=ref_cam):
+                # pytorch-grad-cam computes one target class per image per call: one call per class slot
+                for k in torch.nonzero(m.any(0)).flatten().tolist():
+                    ref_cam(input_tensor=x, targets=[ClassifierOutputTarget(k) for _ in range(x.shape[0])])
+
+            runners[f'pytorch-grad-cam {ref}'] = run
+    return runners
+
+
+def main():
+    args = parse_args()
+    cfg = prepare_config(args.config, cfg_options=args.cfg_options)
+    with DefaultScope.overwrite_default_scope(cfg.get('default_scope', 'mmpretrain')):
+        model = build_model(cfg, args.checkpoint, args.device)
+        num_classes = cfg.model.head.num_classes
+        scale = next(t['scale'] for t in cfg.cam_dataloader.dataset.pipeline if t['type'] == 'Resize')
+        runners = make_runners(args, cfg, model, num_classes)
+        results = {}
+        for bs in args.batch_sizes:
+            g = torch.Generator().manual_seed(bs)
+            x = torch.randn(bs, 3, scale[1], scale[0], generator=g).to(args.device)
+            # one class per image (the common case), so both libraries do one backward per batch
+            mask = torch.zeros(bs, num_classes, dtype=torch.bool, device=args.device)
+            mask[:, 0] = True
+            times = {name: [] for name in runners}
+            peaks = {name: [] for name in runners}
+            for name, fn in runners.items():  # warm-up
+                fn(x, mask)
+            for _ in range(args.repeats):
+                for name, fn in runners.items():
+                    if args.device.startswith('cuda'):
+                        torch.cuda.synchronize()
+                        torch.cuda.reset_peak_memory_stats()
+                    start = time.perf_counter()
+                    fn(x, mask)
+                    if args.device.startswith('cuda'):
+                        torch.cuda.synchronize()
+                        peaks[name].append(torch.cuda.max_memory_allocated() / 2**20)
+                    times[name].append(time.perf_counter() - start)
+            for name, ts in times.items():
+                med = statistics.median(ts)
+                peak = max(peaks[name]) if peaks[name] else None
+                results.setdefault(name, {})[bs] = dict(seconds=med, images_per_s=bs / med, peak_mib=peak)
+    print_table(results, args)
+    if args.out:
+        with open(args.out, 'w') as f:
+            json.dump(results, f, indent=2)
+
+
+def print_table(results, args):
+    bss = args.batch_sizes
+    print('| method | ' + ' | '.join(f'img/s @bs{b}' for b in bss) + ' |')
+    print('|---|' + '---|' * len(bss))
+    for name, r in results.items():
+        print(f'| {name} | ' + ' | '.join(f"{r[b]['images_per_s']:.1f}" for b in bss) + ' |')
+    if 'gradcam' in results and 'pytorch-grad-cam GradCAM' in results:
+        for b in bss:
+            ratio = results['gradcam'][b]['images_per_s'] / results['pytorch-grad-cam GradCAM'][b]['images_per_s']
+            print(f'ours gradcam vs pytorch-grad-cam GradCAM @bs{b}: {ratio:.2f}x faster')
+    if 'gradcam' in results:
+        for name in results:
+            if name in args.methods and name != 'gradcam':
+                for b in bss:
+                    ratio = results[name][b]['seconds'] / results['gradcam'][b]['seconds']
+                    print(f'{name} time / gradcam time @bs{b}: {ratio:.2f}')
+
+
+if __name__ == '__main__':
+    main()
