@@ -96,6 +96,10 @@ def test_racam_zero_gradients_and_validation():
     assert torch.all(maps == 0) and not torch.isnan(maps).any()
     with pytest.raises(ValueError, match='detail_weight'):
         RegionAwareCAM(model, ['backbone.layer4'], detail_weight=1.5)
+    with pytest.raises(ValueError, match='extent_scale'):
+        RegionAwareCAM(model, ['backbone.layer4'], extent_scale=0.0)
+    with pytest.raises(ValueError, match='prior'):
+        RegionAwareCAM(model, ['backbone.layer4'], prior='box')
     with pytest.raises(ValueError, match='fusion'):
         RegionAwareCAM(model, ['backbone.layer4'], fusion='mean')
     with pytest.raises(ValueError, match='layer_weights'):

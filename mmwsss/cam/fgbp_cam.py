@@ -42,6 +42,9 @@ class RegionAwareCAM(BaseCAM):
         prior: ``'power'`` (``R = M_deep ** gamma``) or ``'gate'`` (``R = min(1, M_deep / gate_thr) ** gamma``:
             the whole salient region gets full weight, so shallow detail decides the shape inside it).
         gate_thr: where the gate saturates.
+        extent_scale: if set, ``beta`` becomes per image and class: ``beta * clamp(1 - e / extent_scale, 0, 1)``
+            with ``e`` the fraction of the image where the deep map is >= 0.5 (its salient region). Small
+            regions (pits, cracks) are drawn by the shallow maps, large ones (stains) by the deep map.
         upsample: ``'aligned'`` (default: receptive-field centres) or ``'bilinear'``.
     """
 
@@ -59,6 +62,7 @@ class RegionAwareCAM(BaseCAM):
                  detail_weight: float = 0.5,
                  prior: str = 'power',
                  gate_thr: float = 0.5,
+                 extent_scale: Optional[float] = None,
                  upsample: str = 'aligned') -> None:
         super().__init__(model, target_layers, forward_fn, upsample)
         if q is not None and not 0.0 <= q < 1.0:
@@ -80,6 +84,9 @@ class RegionAwareCAM(BaseCAM):
         if not 0.0 < gate_thr <= 1.0:
             raise ValueError(f'gate_thr must be in (0, 1], got {gate_thr}')
         self.prior, self.gate_thr = prior, gate_thr
+        if extent_scale is not None and extent_scale <= 0:
+            raise ValueError(f'extent_scale must be > 0 or None, got {extent_scale}')
+        self.extent_scale = extent_scale
         self.q, self.criterion, self.guided = q, criterion, guided
         self.fusion, self.gamma = fusion, gamma
         self.layer_weights = list(layer_weights) if layer_weights is not None else [1.0] * num_shallow
@@ -172,4 +179,8 @@ class RegionAwareCAM(BaseCAM):
             detail = (w[:, None, None, None] * stack).amax(0) / w.max()
         else:
             detail = stack.clamp(min=1e-6).pow(w[:, None, None, None]).prod(0)
-        return minmax_scale(prior * ((1 - self.detail_weight) * deep + self.detail_weight * detail))
+        beta = torch.full_like(deep[:, :1, :1], self.detail_weight)
+        if self.extent_scale is not None:
+            extent = (deep >= 0.5).to(deep.dtype).mean(dim=(1, 2), keepdim=True)
+            beta = beta * (1 - extent / self.extent_scale).clamp(0, 1)
+        return minmax_scale(prior * ((1 - beta) * deep + beta * detail))

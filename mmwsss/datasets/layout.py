@@ -11,9 +11,8 @@
 
 Class ids are the segmentation ids (1..K for K defect types). Classifiers use ``k - 1``.
 """
-import os
 import os.path as osp
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -136,15 +135,3 @@ def validate_split(data_root: str,
             f'split {split!r} of {data_root} has no {missing} images; the weakly supervised pipeline '
             'needs both defect-free and defective images to learn what a defect is.')
     return stats
-
-
-def list_split(data_root: str, split: str) -> List[str]:
-    return sorted(os.listdir(osp.join(data_root, IMG_DIR, split)))
-
-
-def write_split(data_root: str, split: str, items: Sequence[Tuple[str, List[int]]],
-                header: Optional[str] = None) -> None:
-    """Write ``image_labels/<split>.txt`` (atomically)."""
-    from mmwsss.utils import atomic_write_text
-    lines = [format_label_line(n, l) for n, l in items]
-    atomic_write_text(labels_file(data_root, split), '\n'.join(lines) + '\n')

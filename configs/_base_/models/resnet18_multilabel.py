@@ -30,11 +30,19 @@ model = dict(
 # CAM settings read by tools/generate_pseudo_labels.py and the pipeline (CLI / pipeline config override)
 cam = dict(method='gradcam', target_layers=['backbone.layer4'], bg_thr=0.3, fg_thr=0.5)
 # Per-method settings (target layers, options) used when a method is chosen by name; `cam.kwargs` in a
-# pipeline config overrides them. RA-CAM fuses all four stages (strides 4, 8, 16, 16) under the deep prior.
-_all_stages = ['backbone.layer1', 'backbone.layer2', 'backbone.layer3', 'backbone.layer4']
+# pipeline config overrides them. RA-CAM: FGBP through every ReLU, shallow detail from layer1/layer2
+# (strides 4, 8) inside the salient region of layer4 (stride 16), weighted by that region's extent.
 cam_presets = dict(
-    layercam=dict(target_layers=_all_stages),
-    racam=dict(target_layers=_all_stages, q=0.5, criterion='grad_x_act', guided=True, filter_points='relu',
-               fusion='sum', gamma=1.0),
+    layercam=dict(target_layers=['backbone.layer1', 'backbone.layer2', 'backbone.layer3', 'backbone.layer4']),
+    racam=dict(
+        target_layers=['backbone.layer1', 'backbone.layer2', 'backbone.layer4'],
+        q=0.5,
+        criterion='grad_x_act',
+        guided=True,
+        filter_points='relu',
+        fusion='sum',
+        prior='gate',
+        detail_weight=1.0,
+        extent_scale=0.1),
     scorecam=dict(max_channels=32),
 )
