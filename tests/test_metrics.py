@@ -64,3 +64,20 @@ def test_defect_iou_metric_per_class():
     assert out['IoU.a'] == pytest.approx(50.0)
     assert out['IoU.b'] == pytest.approx(0.0)
     assert out['defect_mIoU'] == pytest.approx(25.0)
+
+
+def test_threshold_sweep_by_hand():
+    from mmwsss.evaluation import ThresholdSweep
+    sweep = ThresholdSweep(num_classes=3, thresholds=[0.25, 0.5, 0.75])
+    cams = torch.tensor([[[0.9, 0.6], [0.3, 0.1]], [[0.0, 0.7], [0.0, 0.0]]])  # (K=2, 2, 2)
+    gt = torch.tensor([[1, 1], [0, 0]])
+    sweep.update(cams, torch.tensor([True, False]), gt)  # class 2 not in the image label: ignored
+    # t=.25: pred [[1,1],[1,0]]; t=.5: [[1,1],[0,0]] (perfect); t=.75: [[1,0],[0,0]]
+    assert sweep.confusion[0].tolist() == [[1, 1, 0], [0, 2, 0], [0, 0, 0]]
+    assert sweep.confusion[1].tolist() == [[2, 0, 0], [0, 2, 0], [0, 0, 0]]
+    assert sweep.confusion[2].tolist() == [[2, 0, 0], [1, 1, 0], [0, 0, 0]]
+    out = sweep.summary(['background', 'a', 'b'])
+    assert out['best_threshold'] == 0.5 and out['defect_miou'] == 1.0 and len(out['curve']) == 3
+    # upsampling to the GT size happens inside
+    sweep.update(torch.ones(2, 1, 1), torch.tensor([True, False]), torch.ones(4, 4, dtype=torch.long))
+    assert int(sweep.confusion[1].sum()) == 4 + 16

@@ -14,5 +14,7 @@ train_dataloader = dict(
         type='ClassBalancedDataset',
         oversample_thr=0.3,
         dataset={{_base_.train_dataloader.dataset}}))
+# SGD 0.05 (the synthetic recipe) stays at the trivial loss on MTD; AdamW learns.
+optim_wrapper = dict(_delete_=True, type='OptimWrapper', optimizer=dict(type='AdamW', lr=1e-3, weight_decay=0.05))
 max_epochs = 12
 train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)

@@ -40,7 +40,8 @@ def parse_args():
     parser.add_argument('--methods', nargs='+', default=['racam', 'gradcam'])
     parser.add_argument('--split', default='train', choices=['train', 'val', 'test'])
     parser.add_argument('--out-dir', required=True)
-    parser.add_argument('--thresholds', type=float, nargs='+', default=[round(0.05 * i, 2) for i in range(1, 20)])
+    parser.add_argument('--thresholds', type=float, nargs='+',
+                        default=[0.01, 0.02, 0.03] + [round(0.05 * i, 2) for i in range(1, 20)])
     parser.add_argument('--select', default='defect_miou', choices=['defect_miou', 'miou'])
     parser.add_argument('--max-images', type=int, help='first N images of the split (all by default)')
     parser.add_argument('--defective-only', action='store_true', help='score defective images only')
@@ -110,12 +111,14 @@ def run(args, cfg):
         summary.update(method=method_type, target_layers=list(layers), settings=kwargs, images=images,
                        seconds_per_image=round(seconds / max(images, 1), 4))
         results[method] = summary
+        write_tables(args, class_names, results)  # after every method: a long run keeps what it measured
         print(f"{method:16s} thr {summary['best_threshold']:.2f}  mIoU {summary['miou']:.3f}  "
               f"defect-mIoU {summary['defect_miou']:.3f}  {summary['seconds_per_image'] * 1000:.1f} ms/img")
-    write_outputs(args, dataset, class_names, results, gallery)
+    print(write_tables(args, class_names, results))
+    write_gallery(args, dataset, class_names, gallery)
 
 
-def write_outputs(args, dataset, class_names, results, gallery):
+def write_tables(args, class_names, results) -> str:
     out = dict(config=args.config, checkpoint=args.checkpoint, split=args.split, selected_by=args.select,
                defective_only=args.defective_only, methods=results)
     atomic_write_text(osp.join(args.out_dir, 'cam_eval.json'), json.dumps(out, indent=2))
@@ -127,7 +130,10 @@ def write_outputs(args, dataset, class_names, results, gallery):
                      ' | '.join('-' if r['defect_iou'][c] is None else f"{r['defect_iou'][c]:.3f}" for c in defects) +
                      f" | {r['seconds_per_image'] * 1000:.1f} |")
     atomic_write_text(osp.join(args.out_dir, 'cam_eval.md'), '\n'.join(lines) + '\n')
-    print('\n'.join(lines))
+    return '\n'.join(lines)
+
+
+def write_gallery(args, dataset, class_names, gallery):
     for idx, maps in gallery.items():
         info = dataset.get_data_info(idx)
         image = read_image(info['img_path'], cv2.IMREAD_COLOR)
