@@ -31,6 +31,9 @@ def main():
     cfg = prepare_config(args.config, work_dir=args.work_dir, cfg_options=args.cfg_options,
                          launcher=args.launcher, data_root=args.data_root)
     cfg.load_from = args.checkpoint
+    # a test-only runner: nothing of the training side (e.g. a pseudo-label folder) is built or needed
+    for key in ('train_dataloader', 'train_cfg', 'optim_wrapper', 'param_scheduler'):
+        cfg[key] = None
     if args.show_dir:
         hook = cfg.default_hooks.get('visualization')
         if hook is None or hook.get('type') != 'SegVisualizationHook':
