@@ -40,3 +40,15 @@ def test_all_ignored_gives_zero_with_grad_and_validation():
         build(class_weight=[1.0, 2.0, 3.0])(logits, torch.zeros(1, 2, 2, dtype=torch.long))
     with pytest.raises(ValueError, match="start with 'loss_'"):
         build(loss_name='ce')
+
+
+def test_defect_weight_equals_explicit_class_weights():
+    torch.manual_seed(1)
+    logits = torch.randn(2, 4, 3, 3)
+    label = torch.randint(0, 4, (2, 3, 3))
+    label[0, 0, 0] = 255
+    a = build(defect_weight=5.0)(logits, label)
+    b = build(class_weight=[1.0, 5.0, 5.0, 5.0])(logits, label)
+    assert a.item() == pytest.approx(b.item(), rel=1e-6)
+    with pytest.raises(ValueError, match='defect_weight'):
+        build(defect_weight=-1.0)

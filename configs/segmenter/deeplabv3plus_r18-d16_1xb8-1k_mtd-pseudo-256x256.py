@@ -7,18 +7,10 @@ _base_ = [
 custom_imports = dict(imports=['mmwsss'], allow_failed_imports=False)
 crop_size = (256, 256)
 num_classes = 6
-# defects are a few % of the pixels: up-weight them (ignore-safe loss, see WeightedCrossEntropyLoss)
-class_weight = [1.0] + [5.0] * (num_classes - 1)
 model = dict(
     data_preprocessor=dict(size=crop_size),
-    decode_head=dict(
-        num_classes=num_classes,
-        loss_decode=dict(_delete_=True, type='WeightedCrossEntropyLoss', class_weight=class_weight, loss_weight=1.0,
-                         loss_name='loss_ce')),
-    auxiliary_head=dict(
-        num_classes=num_classes,
-        loss_decode=dict(_delete_=True, type='WeightedCrossEntropyLoss', class_weight=class_weight, loss_weight=0.4,
-                         loss_name='loss_ce')))
+    decode_head=dict(num_classes=num_classes),
+    auxiliary_head=dict(num_classes=num_classes))
 max_iters = 1000
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
 default_hooks = dict(checkpoint=dict(interval=250))

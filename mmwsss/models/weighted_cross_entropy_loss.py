@@ -16,16 +16,21 @@ from torch import Tensor, nn
 @MODELS.register_module()
 class WeightedCrossEntropyLoss(nn.Module):
     """Args:
-        class_weight: one weight per class (background first), or None for plain CE.
+        class_weight: one weight per class (background first); overrides ``defect_weight``.
+        defect_weight: weight of every class but background (0), which keeps weight 1; lets one config
+            serve any number of defect classes. ``None`` with no ``class_weight``: plain CE.
         loss_weight: multiplier of the loss.
         loss_name: key in the loss dict (must start with ``loss_``).
     """
 
-    def __init__(self, class_weight: Optional[Sequence[float]] = None, loss_weight: float = 1.0,
-                 loss_name: str = 'loss_wce') -> None:
+    def __init__(self, class_weight: Optional[Sequence[float]] = None, defect_weight: Optional[float] = None,
+                 loss_weight: float = 1.0, loss_name: str = 'loss_wce') -> None:
         super().__init__()
         if class_weight is not None and any(w < 0 for w in class_weight):
             raise ValueError(f'class weights must be >= 0, got {class_weight}')
+        if defect_weight is not None and defect_weight < 0:
+            raise ValueError(f'defect_weight must be >= 0, got {defect_weight}')
+        self.defect_weight = defect_weight
         if not loss_name.startswith('loss_'):
             raise ValueError(f"loss_name must start with 'loss_' to be back-propagated, got {loss_name!r}")
         self.register_buffer('class_weight', None if class_weight is None else torch.tensor(class_weight,
@@ -42,6 +47,9 @@ class WeightedCrossEntropyLoss(nn.Module):
         if not valid.any():
             return cls_score.sum() * 0.0
         w = None if self.class_weight is None else self.class_weight.to(cls_score.dtype)
+        if w is None and self.defect_weight is not None:
+            w = cls_score.new_full((cls_score.shape[1], ), self.defect_weight)
+            w[0] = 1.0
         return self.loss_weight * F.cross_entropy(cls_score, label.long(), weight=w, ignore_index=ignore_index)
 
     @property
