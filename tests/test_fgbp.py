@@ -87,6 +87,19 @@ def test_racam_maps_hooks_and_training_afterwards():
     assert model.head.fc.weight.grad is not None
 
 
+def test_racam_step_extent_switches_between_deep_and_detail():
+    model = tiny_classifier()
+    x = torch.randn(2, 3, 64, 64)
+    mask = torch.tensor([[1, 0, 0], [0, 1, 0]], dtype=torch.bool)
+    layers = ['backbone.layer1', 'backbone.layer4']
+    deep_only = build_cam('racam', model, layers, prior='gate', detail_weight=0.0)(x, mask)
+    always = build_cam('racam', model, layers, prior='gate', detail_weight=1.0)(x, mask)
+    never = build_cam('racam', model, layers, prior='gate', detail_weight=1.0, extent_scale=1e-9,
+                      extent_mode='step')(x, mask)  # no region is that small: deep map everywhere
+    assert torch.allclose(never, deep_only, atol=1e-6)
+    assert not torch.allclose(always, deep_only, atol=1e-3)
+
+
 def test_racam_zero_gradients_and_validation():
     model = tiny_classifier()
     with torch.no_grad():
@@ -98,6 +111,10 @@ def test_racam_zero_gradients_and_validation():
         RegionAwareCAM(model, ['backbone.layer4'], detail_weight=1.5)
     with pytest.raises(ValueError, match='extent_scale'):
         RegionAwareCAM(model, ['backbone.layer4'], extent_scale=0.0)
+    with pytest.raises(ValueError, match='extent_mode'):
+        RegionAwareCAM(model, ['backbone.layer4'], extent_scale=0.1, extent_mode='cubic')
+    with pytest.raises(ValueError, match='detail_power'):
+        RegionAwareCAM(model, ['backbone.layer4'], detail_power=0.0)
     with pytest.raises(ValueError, match='prior'):
         RegionAwareCAM(model, ['backbone.layer4'], prior='box')
     with pytest.raises(ValueError, match='fusion'):

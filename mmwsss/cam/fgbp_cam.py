@@ -45,6 +45,9 @@ class RegionAwareCAM(BaseCAM):
         extent_scale: if set, ``beta`` becomes per image and class: ``beta * clamp(1 - e / extent_scale, 0, 1)``
             with ``e`` the fraction of the image where the deep map is >= 0.5 (its salient region). Small
             regions (pits, cracks) are drawn by the shallow maps, large ones (stains) by the deep map.
+        extent_mode: ``'linear'`` (above) or ``'step'``: ``beta`` if ``e < extent_scale`` else 0.
+        detail_power: ``D ** p``; ``p < 1`` spreads the peaky shallow maps so that one global threshold
+            suits detail-drawn (small) and deep-drawn (large) regions alike.
         upsample: ``'aligned'`` (default: receptive-field centres) or ``'bilinear'``.
     """
 
@@ -63,6 +66,8 @@ class RegionAwareCAM(BaseCAM):
                  prior: str = 'power',
                  gate_thr: float = 0.5,
                  extent_scale: Optional[float] = None,
+                 extent_mode: str = 'linear',
+                 detail_power: float = 1.0,
                  upsample: str = 'aligned') -> None:
         super().__init__(model, target_layers, forward_fn, upsample)
         if q is not None and not 0.0 <= q < 1.0:
@@ -87,6 +92,12 @@ class RegionAwareCAM(BaseCAM):
         if extent_scale is not None and extent_scale <= 0:
             raise ValueError(f'extent_scale must be > 0 or None, got {extent_scale}')
         self.extent_scale = extent_scale
+        if extent_mode not in ('linear', 'step'):
+            raise ValueError(f"extent_mode must be 'linear' or 'step', got {extent_mode!r}")
+        self.extent_mode = extent_mode
+        if detail_power <= 0:
+            raise ValueError(f'detail_power must be > 0, got {detail_power}')
+        self.detail_power = detail_power
         self.q, self.criterion, self.guided = q, criterion, guided
         self.fusion, self.gamma = fusion, gamma
         self.layer_weights = list(layer_weights) if layer_weights is not None else [1.0] * num_shallow
@@ -179,8 +190,13 @@ class RegionAwareCAM(BaseCAM):
             detail = (w[:, None, None, None] * stack).amax(0) / w.max()
         else:
             detail = stack.clamp(min=1e-6).pow(w[:, None, None, None]).prod(0)
+        if self.detail_power != 1.0:
+            detail = detail.clamp(min=0).pow(self.detail_power)
         beta = torch.full_like(deep[:, :1, :1], self.detail_weight)
         if self.extent_scale is not None:
             extent = (deep >= 0.5).to(deep.dtype).mean(dim=(1, 2), keepdim=True)
-            beta = beta * (1 - extent / self.extent_scale).clamp(0, 1)
+            if self.extent_mode == 'step':
+                beta = beta * (extent < self.extent_scale).to(deep.dtype)
+            else:
+                beta = beta * (1 - extent / self.extent_scale).clamp(0, 1)
         return minmax_scale(prior * ((1 - beta) * deep + beta * detail))
