@@ -53,6 +53,7 @@ class WSSSPipeline:
         os.makedirs(work_dir, exist_ok=True)
         self.fingerprint = hashlib.sha1(cfg.pretty_text.encode()).hexdigest()[:12]
         self.state = self._load_state()
+        self._classes: Optional[List[str]] = None
 
     # ------------------------------------------------------------------ state
     def _load_state(self) -> Dict:
@@ -120,10 +121,12 @@ class WSSSPipeline:
         return stats
 
     def _segmenter_classes(self) -> List[str]:
-        from mmseg.registry import DATASETS
-        seg_cfg = self._sub_config('segmenter')
-        dataset_type = seg_cfg.test_dataloader.dataset.type
-        return list(DATASETS.get(dataset_type).METAINFO['classes'])
+        """Class names (background first) of the segmenter's dataset type (config read once)."""
+        if self._classes is None:
+            from mmseg.registry import DATASETS
+            dataset_type = self._sub_config('segmenter').test_dataloader.dataset.type
+            self._classes = list(DATASETS.get(dataset_type).METAINFO['classes'])
+        return self._classes
 
     @staticmethod
     def _train_and_test(cfg: Config) -> Dict:

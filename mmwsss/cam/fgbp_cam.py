@@ -125,26 +125,25 @@ class RegionAwareCAM(BaseCAM):
         target-layer output a recorder of the gradient that leaves it (after its filter), which is what the
         per-layer map uses. Tensor hooks on one tensor run in registration order, so (b) sees (a)'s result."""
         self._recorded: List[Optional[Tensor]] = [None] * len(self.target_layers)
-        filter_set = set(map(id, self.filter_modules)) if (self.q is not None or self.guided) else set()
-        handles = []
+        filtering = self.q is not None or self.guided
+        targets = set(map(id, self.target_layers))
 
-        def install_filter(module, _args, output):
+        def install_filter(_module, _args, output):
             out = output[0] if isinstance(output, (tuple, list)) else output
-            if out.requires_grad and not (id(module) in target_ids):  # targets filter in their recorder
+            if out.requires_grad:
                 act = out.detach().clone()
                 out.register_hook(lambda g, a=act: self._filter(g, a))
 
-        def install_recorder(index):
+        def install_recorder(index: int, apply_filter: bool):
 
-            def hook(module, _args, output):
+            def hook(_module, _args, output):
                 out = output[0] if isinstance(output, (tuple, list)) else output
                 if not out.requires_grad:
                     return
-                act = out.detach().clone()
-                apply = id(module) in filter_set
+                act = out.detach().clone() if apply_filter else None
 
-                def record(g, a=act):
-                    g = self._filter(g, a) if apply else g
+                def record(g):
+                    g = self._filter(g, act) if apply_filter else g
                     self._recorded[index] = g
                     return g
 
@@ -152,12 +151,12 @@ class RegionAwareCAM(BaseCAM):
 
             return hook
 
-        target_ids = set(map(id, self.target_layers))
-        for module in self.filter_modules:
-            if id(module) in filter_set and id(module) not in target_ids:
-                handles.append(module.register_forward_hook(install_filter))
-        for i, layer in enumerate(self.target_layers):
-            handles.append(layer.register_forward_hook(install_recorder(i)))
+        # a target layer that is also a filter point filters in its recorder (once, before recording)
+        filter_ids = set(map(id, self.filter_modules)) if filtering else set()
+        handles = [m.register_forward_hook(install_filter) for m in self.filter_modules
+                   if filtering and id(m) not in targets]
+        handles += [layer.register_forward_hook(install_recorder(i, id(layer) in filter_ids))
+                    for i, layer in enumerate(self.target_layers)]
         try:
             return super().forward_features(inputs)
         finally:
