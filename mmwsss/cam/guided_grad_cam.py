@@ -9,35 +9,48 @@ from .base_cam import minmax_scale
 from .grad_cam import GradCAM
 
 
+#: rectifier modules that guided backprop and FGBP's ``filter_points='relu'`` act on (ReLU6: MobileNet,
+#: EfficientNet-Lite)
+RECTIFIERS = (nn.ReLU, nn.ReLU6)
+
+
 class _GuidedReLUFunction(torch.autograd.Function):
-    """ReLU whose backward passes only positive gradients at positive inputs (Springenberg et al. 2015)."""
+    """(Clipped) ReLU whose backward passes only positive gradients where the unit is active, i.e.
+    ``0 < x`` (``< upper`` for ReLU6) (Springenberg et al. 2015)."""
 
     @staticmethod
-    def forward(ctx, x):
-        out = x.clamp(min=0)
+    def forward(ctx, x, upper):
         ctx.save_for_backward(x)
-        return out
+        ctx.upper = upper
+        return x.clamp(min=0) if upper is None else x.clamp(0, upper)
 
     @staticmethod
     def backward(ctx, grad):
         (x, ) = ctx.saved_tensors
-        return grad * (x > 0) * (grad > 0)
+        active = (x > 0) if ctx.upper is None else (x > 0) & (x < ctx.upper)
+        return grad * active * (grad > 0), None
 
 
 class GuidedReLU(nn.Module):
+    """Guided ReLU; ``upper=6.0`` makes it a guided ReLU6."""
+
+    def __init__(self, upper: float = None) -> None:
+        super().__init__()
+        self.upper = upper
 
     def forward(self, x: Tensor) -> Tensor:
-        return _GuidedReLUFunction.apply(x)
+        return _GuidedReLUFunction.apply(x, self.upper)
 
 
 @contextmanager
 def guided_relus(model: nn.Module):
-    """Temporarily replace every ``nn.ReLU`` of ``model`` by :class:`GuidedReLU` (restored on exit)."""
+    """Temporarily replace every ``nn.ReLU`` / ``nn.ReLU6`` of ``model`` by :class:`GuidedReLU` (restored on
+    exit)."""
     swapped = []
     for parent in model.modules():
         for name, child in list(parent.named_children()):
-            if isinstance(child, nn.ReLU):
-                setattr(parent, name, GuidedReLU())
+            if isinstance(child, RECTIFIERS):
+                setattr(parent, name, GuidedReLU(6.0 if isinstance(child, nn.ReLU6) else None))
                 swapped.append((parent, name, child))
     try:
         yield

