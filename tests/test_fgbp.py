@@ -121,3 +121,17 @@ def test_racam_zero_gradients_and_validation():
         RegionAwareCAM(model, ['backbone.layer4'], fusion='mean')
     with pytest.raises(ValueError, match='layer_weights'):
         RegionAwareCAM(model, ['backbone.layer3', 'backbone.layer4'], layer_weights=[1, 2])
+
+
+def test_filter_quantile_on_a_strided_subsample_beyond_max_samples():
+    """Large maps: the threshold comes from every k-th entry; exact when the subsample holds them all."""
+    from mmwsss.cam.gradient_filter import filter_gradient
+    torch.manual_seed(0)
+    g = torch.rand(2, 1000)
+    a = torch.ones(2, 1000)
+    exact = filter_gradient(g, a, 0.5, max_samples=1000)
+    sub = filter_gradient(g, a, 0.5, max_samples=100)
+    assert torch.equal(exact, filter_gradient(g, a, 0.5))
+    kept_exact, kept_sub = (exact > 0).float().mean().item(), (sub > 0).float().mean().item()
+    assert kept_exact == pytest.approx(0.5, abs=0.002) and kept_sub == pytest.approx(0.5, abs=0.08)
+    assert torch.equal(sub, filter_gradient(g, a, 0.5, max_samples=100)), 'deterministic'

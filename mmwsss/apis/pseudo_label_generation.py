@@ -37,12 +37,22 @@ def cam_settings(cfg: Config, name: str) -> Tuple[str, List[str], dict]:
     """Registered method, target layers and keyword arguments of a CAM setting for a classifier config.
 
     ``name`` is a registered method (``'gradcam'``) or a key of ``cfg.cam_presets``; a preset may name its
-    method (``cam_presets.racam_q95 = dict(method='racam', q=0.95)``). ``cfg.cam.kwargs`` overrides the
-    preset; the target layers default to ``cfg.cam.target_layers``.
+    method (``cam_presets.racam_q95 = dict(method='racam', q=0.95)``). Precedence, low to high: an
+    ``FGBPCAMHead``'s ``cam_cfg`` (for its ``cam_method``; other methods get its deepest target layer),
+    the preset, ``cfg.cam.kwargs``; the target layers default to ``cfg.cam.target_layers``.
     """
-    settings = dict(cfg.get('cam_presets', {}).get(name, {}))
+    preset = dict(cfg.get('cam_presets', {}).get(name, {}))
+    method = preset.pop('method', name)
+    settings = {}
+    head = cfg.get('model', {}).get('head', {})
+    if head.get('type') in ('FGBPCAMHead', 'mmpretrain.FGBPCAMHead'):
+        head_cfg = dict(head.get('cam_cfg') or {})
+        if method == head.get('cam_method', 'racam'):
+            settings.update(head_cfg)
+        elif head_cfg.get('target_layers'):
+            settings['target_layers'] = [head_cfg['target_layers'][-1]]
+    settings.update(preset)
     settings.update(cfg.get('cam', {}).get('kwargs', {}))
-    method = settings.pop('method', name)
     layers = settings.pop('target_layers', cfg.get('cam', {}).get('target_layers', ['backbone.layer4']))
     return method, list(layers), settings
 

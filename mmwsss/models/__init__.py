@@ -1,5 +1,10 @@
 from .backbones import EfficientNetLite
 from .efficientnet_lite_checkpoint import convert_efficientnet_lite
+from .heads import FGBPCAMHead
+from .necks import RegionAwareWeightingNeck
 from .weighted_cross_entropy_loss import WeightedCrossEntropyLoss
 
-__all__ = ['EfficientNetLite', 'WeightedCrossEntropyLoss', 'convert_efficientnet_lite']
+__all__ = [
+    'EfficientNetLite', 'FGBPCAMHead', 'RegionAwareWeightingNeck', 'WeightedCrossEntropyLoss',
+    'convert_efficientnet_lite'
+]

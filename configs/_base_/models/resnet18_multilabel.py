@@ -46,3 +46,10 @@ cam_presets = dict(
         extent_scale=0.1),
     scorecam=dict(max_channels=32),
 )
+# RA-CAM ablations (tools/analysis_tools/eval_cams.py --methods racam racam_nofilter ...): one change each
+cam_presets.update(
+    racam_nofilter=dict(cam_presets['racam'], method='racam', q=None, guided=False),  # no FGBP (LayerCAM maps)
+    racam_noprior=dict(cam_presets['racam'], method='racam', gamma=0.0),  # detail not confined to the region
+    racam_deep=dict(cam_presets['racam'], method='racam', target_layers=['backbone.layer4']),  # single layer
+    racam_q80=dict(cam_presets['racam'], method='racam', q=0.8),
+    racam_q95=dict(cam_presets['racam'], method='racam', q=0.95))

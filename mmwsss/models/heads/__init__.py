@@ -1,0 +1,3 @@
+from .fgbp_cam_head import FGBPCAMHead
+
+__all__ = ['FGBPCAMHead']
