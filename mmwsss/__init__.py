@@ -7,7 +7,7 @@ from .compat import apply_shims
 
 apply_shims()
 
-from . import cam, datasets, evaluation, models  # noqa: E402,F401
+from . import cam, datasets, engine, evaluation, models  # noqa: E402,F401
 from .version import __version__  # noqa: E402
 
-__all__ = ["__version__", "cam", "datasets", "evaluation", "models"]
+__all__ = ["__version__", "cam", "datasets", "engine", "evaluation", "models"]

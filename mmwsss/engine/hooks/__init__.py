@@ -1,0 +1,3 @@
+from .iterative_refine_hook import IterativeRefineHook
+
+__all__ = ['IterativeRefineHook']
