@@ -149,6 +149,11 @@ class TestIterativeRefineHook(RunnerTestCase):
         runner.train()
         assert [r['iter'] for r in _hook(runner).history] == [2, 5]
 
+    def test_at_start_refines_before_training(self):
+        runner = self.build_runner(self._cfg(dict(by_epoch=False, max_iters=3), at_start=True, interval=None))
+        runner.train()
+        assert [r['iter'] for r in _hook(runner).history] == [0]
+
     def test_resume_restores_round_and_folder(self):
         cfg = self._cfg(dict(by_epoch=False, max_iters=4), work='resume')
         runner = self.build_runner(cfg)

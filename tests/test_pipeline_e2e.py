@@ -39,6 +39,9 @@ def toy_pipeline_cfg(repo_root, tiny_synthetic, tmp_path):
         small_loaders(2), **{'train_cfg.max_iters': 3, 'train_cfg.val_interval': 3,
                              'default_hooks.checkpoint.interval': 3,
                              'param_scheduler': [dict(type='PolyLR', power=0.9, begin=0, end=3, by_epoch=False)]})
+    cfg.refinement = dict(rounds=2, iters_per_round=2, mode='average', conf_thr=0.5, batch_size=4)
+    cfg.fully_supervised = dict(config='../segmenter/deeplabv3plus_r18-d16_1xb8-400_synthetic-128x128.py',
+                                cfg_options=cfg.segmenter.cfg_options)
     cfg.report = dict(num_overlays=2)
     return cfg
 
@@ -57,6 +60,21 @@ def test_toy_pipeline_end_to_end_and_resume(toy_pipeline_cfg, tmp_path):
         assert 0.0 <= results[part]['miou'] <= 1.0
         assert set(results[part]['defect_iou']) == {'scratch', 'pit', 'stain'}
     assert set(results['seconds']) == set(STAGES)
+    # refinement rounds: round 0 = the CAM labels and their segmenter, then one entry per round
+    assert [r['round'] for r in results['rounds']] == [0, 1, 2]
+    assert results['rounds'][0]['segmenter'] == {k: v for k, v in results['segmenter'].items()
+                                                 if k not in ('split', 'config')}
+    for r in results['rounds'][1:]:
+        assert 0.0 <= r['pseudo_labels']['miou'] <= 1.0 and 0.0 <= r['segmenter']['miou'] <= 1.0
+        assert osp.isfile(osp.join(work_dir, 'refined_labels', f"round_{r['round']}", 'manifest.json'))
+    assert osp.isfile(osp.join(work_dir, 'refinement', 'iter_4.pth'))
+    full = results['fully_supervised']
+    assert 0.0 <= full['miou'] <= 1.0 and set(full['defect_iou']) == {'scratch', 'pit', 'stain'}
+    final = results['rounds'][-1]['segmenter']
+    if full['defect_miou']:
+        assert results['ratio_to_fully_supervised'] == pytest.approx(final['defect_miou'] / full['defect_miou'],
+                                                                     abs=1e-4)
+    assert '| segmenter, round 2 | test |' in open(osp.join(work_dir, 'results.md')).read()
     assert '| segmenter | test |' in open(osp.join(work_dir, 'results.md')).read()
     assert len(results['overlays']) == 2
     row = cv2.imread(results['overlays'][0])

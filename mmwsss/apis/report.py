@@ -48,7 +48,8 @@ def _pick_examples(data_root: str, num: int, num_classes: int) -> List[str]:
 
 
 def write_overlays(pipeline, num: int) -> List[str]:
-    """image | GT | CAM | pseudo-label | prediction rows for ``num`` defective training images."""
+    """image | GT | CAM | pseudo-label | prediction (of the final segmenter: the last refinement round's)
+    rows for ``num`` defective training images."""
     from mmseg.apis import inference_model, init_model
     from mmpretrain.registry import DATASETS
 
@@ -66,8 +67,9 @@ def write_overlays(pipeline, num: int) -> List[str]:
     method, layers, kwargs = cam_settings(cls_cfg, cls_cfg.cam['method'])
     cam = build_cam(method, classifier, layers, **kwargs)
     with DefaultScope.overwrite_default_scope('mmseg'):
-        segmenter = init_model(seg_cfg, pipeline.state['stages']['segmenter']['result']['checkpoint'],
-                               device=pipeline.device)
+        rounds = pipeline.state['stages'].get('refinement', {}).get('result', {}).get('rounds') or []
+        final = rounds[-1]['checkpoint'] if rounds else pipeline.state['stages']['segmenter']['result']['checkpoint']
+        segmenter = init_model(seg_cfg, final, device=pipeline.device)
     cam_set = DATASETS.build(cls_cfg.cam_dataloader.dataset)
     index = {osp.basename(cam_set.get_data_info(i)['img_path']): i for i in range(len(cam_set))}
     paths = []
@@ -111,6 +113,19 @@ def format_markdown(results: Dict) -> str:
         f"| segmenter | test | mIoU {f(seg['miou'])}, defect-mIoU {f(seg['defect_miou'])} | " +
         ' | '.join(f(seg['defect_iou'][c]) for c in classes) + ' |',
     ]
+    for r in results.get('rounds', [])[1:]:
+        rpl, rseg = r['pseudo_labels'], r['segmenter']
+        rows += [
+            f"| pseudo-labels, round {r['round']} | train | mIoU {f(rpl['miou'])}, defect-mIoU "
+            f"{f(rpl['defect_miou'])} | " + ' | '.join(f(rpl['defect_iou'][c]) for c in classes) + ' |',
+            f"| segmenter, round {r['round']} | test | mIoU {f(rseg['miou'])}, defect-mIoU "
+            f"{f(rseg['defect_miou'])} | " + ' | '.join(f(rseg['defect_iou'][c]) for c in classes) + ' |']
+    full = results.get('fully_supervised')
+    if full is not None:
+        rows.append(f"| fully supervised (GT masks) | test | mIoU {f(full['miou'])}, defect-mIoU "
+                    f"{f(full['defect_miou'])} | " + ' | '.join(f(full['defect_iou'][c]) for c in classes) + ' |')
+        rows.append(f"| weak / full | test | defect-mIoU {f(results['ratio_to_fully_supervised'])}, mIoU "
+                    f"{f(results['ratio_to_fully_supervised_miou'])} |" + ' |' * len(classes))
     secs = ', '.join(f'{k} {v:.0f}s' for k, v in results['seconds'].items())
     return (f"### {results['dataset']}: weakly supervised pipeline ({results['cam_method']})\n\n"
             + '\n'.join([head, sep] + rows) + f'\n\nTime: {secs}.\n')

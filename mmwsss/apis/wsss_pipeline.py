@@ -6,11 +6,18 @@ Stages (each resumable; finished stages are recorded in ``<work_dir>/state.json`
 2. ``classifier``    train the mmpretrain multi-label classifier on image-level labels; test it.
 3. ``pseudo_labels`` CAMs of the image-level classes on the training split -> PNG pseudo-labels; score
                      them against the GT masks of the training split (monitoring only).
-4. ``segmenter``     train the mmseg segmenter on the pseudo-labels; test on the GT masks of the test split.
-5. ``report``        ``results.json``, ``results.md`` and overlay PNGs.
+4. ``segmenter``     train the mmseg segmenter on the pseudo-labels; test on the GT masks of the test split
+                     (round 0).
+5. ``refinement``    ``refinement.rounds`` > 0: continue training from the round-0 segmenter with
+                     :class:`~mmwsss.engine.IterativeRefineHook` relabelling the training set before each
+                     round of ``iters_per_round`` iterations; test the segmenter of every round.
+6. ``fully_supervised`` if ``fully_supervised.config`` is set: the same segmenter trained on the GT masks
+                     (the upper bound), tested the same way.
+7. ``report``        ``results.json``, ``results.md`` and overlay PNGs.
 
 GT masks are never used for training: only to score pseudo-labels and the final segmenter.
 """
+import copy
 import hashlib
 import json
 import os
@@ -24,7 +31,7 @@ from mmwsss.datasets.layout import ANN_DIR, SPLITS, DatasetLayoutError, check_da
 from mmwsss.utils import atomic_write_text
 from .runner_config import build_runner, prepare_config
 
-STAGES = ('data', 'classifier', 'pseudo_labels', 'segmenter', 'report')
+STAGES = ('data', 'classifier', 'pseudo_labels', 'segmenter', 'refinement', 'fully_supervised', 'report')
 
 
 def _percent_to_fraction(value) -> Optional[float]:
@@ -175,13 +182,70 @@ class WSSSPipeline:
         if cfg.train_dataloader.dataset.type != 'PseudoLabelDataset':
             raise ValueError('the segmenter config must train on a PseudoLabelDataset (weak supervision only)')
         out = self._train_and_test(cfg)
-        m = out['metrics']
+        out['summary'] = self._seg_summary(out['metrics'], self._segmenter_classes())
+        return out
+
+    @staticmethod
+    def _seg_summary(metrics: Dict, classes: List[str]) -> Dict:
+        return dict(
+            miou=_percent_to_fraction(metrics.get('mIoU')),
+            defect_miou=_percent_to_fraction(metrics.get('defect_mIoU')),
+            defect_iou={c: _percent_to_fraction(metrics.get(f'IoU.{c}')) for c in classes[1:]},
+            iou={c: _percent_to_fraction(metrics.get(f'IoU.{c}')) for c in classes})
+
+    def _test_checkpoint(self, cfg: Config, checkpoint: str) -> Dict:
+        cfg = copy.deepcopy(cfg)
+        cfg.load_from, cfg.resume = checkpoint, False
+        cfg.custom_hooks = [h for h in cfg.get('custom_hooks', []) if h.get('type') != 'IterativeRefineHook']
+        cfg.work_dir = osp.join(cfg.work_dir, 'test_' + osp.splitext(osp.basename(checkpoint))[0])
+        return build_runner(cfg).test()
+
+    def stage_refinement(self) -> Dict:
+        from mmwsss.evaluation import score_label_folder
+        ref = dict(self.cfg.get('refinement') or {})
+        rounds = int(ref.pop('rounds', 0))
+        if rounds <= 0:
+            return dict(rounds=[], skipped='refinement.rounds is 0')
+        cfg = self._sub_config('segmenter')
+        cfg.work_dir = osp.join(self.work_dir, 'refinement')
+        per_round = int(ref.pop('iters_per_round', cfg.train_cfg.max_iters))
+        if per_round <= 0:
+            raise ValueError(f'refinement.iters_per_round must be > 0, got {per_round}')
+        cfg.train_dataloader.dataset.pseudo_label_dir = self.pseudo_label_dir()
+        cfg.train_cfg.max_iters = rounds * per_round
+        cfg.train_cfg.val_interval = rounds * per_round
+        cfg.default_hooks.checkpoint = dict(type='CheckpointHook', by_epoch=False, interval=per_round,
+                                            max_keep_ckpts=rounds)
+        label_root = osp.join(self.work_dir, 'refined_labels')
+        hook = dict(type='IterativeRefineHook', at_start=True, iters=[per_round * r for r in range(1, rounds)],
+                    out_dir=label_root, **ref)
+        cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + [hook]
+        if osp.isfile(osp.join(cfg.work_dir, 'last_checkpoint')):
+            cfg.load_from, cfg.resume = None, True  # an interrupted refinement run: resume it (round included)
+        else:
+            cfg.load_from, cfg.resume = self.state['stages']['segmenter']['result']['checkpoint'], False
+        build_runner(cfg).train()
         classes = self._segmenter_classes()
-        out['summary'] = dict(
-            miou=_percent_to_fraction(m.get('mIoU')),
-            defect_miou=_percent_to_fraction(m.get('defect_mIoU')),
-            defect_iou={c: _percent_to_fraction(m.get(f'IoU.{c}')) for c in classes[1:]},
-            iou={c: _percent_to_fraction(m.get(f'IoU.{c}')) for c in classes})
+        out = []
+        for r in range(1, rounds + 1):
+            checkpoint = osp.join(cfg.work_dir, f'iter_{per_round * r}.pth')
+            labels = osp.join(label_root, f'round_{r}')
+            out.append(dict(
+                round=r,
+                label_dir=labels,
+                checkpoint=checkpoint,
+                pseudo_labels=score_label_folder(labels, self.cfg.data_root, 'train', classes),
+                segmenter=self._seg_summary(self._test_checkpoint(cfg, checkpoint), classes)))
+        return dict(rounds=out, iters_per_round=per_round)
+
+    def stage_fully_supervised(self) -> Dict:
+        if not (self.cfg.get('fully_supervised') or {}).get('config'):
+            return dict(skipped='no fully_supervised.config')
+        cfg = self._sub_config('fully_supervised')
+        if cfg.train_dataloader.dataset.type == 'PseudoLabelDataset':
+            raise ValueError('the fully supervised config must train on the GT masks, not a PseudoLabelDataset')
+        out = self._train_and_test(cfg)
+        out['summary'] = self._seg_summary(out['metrics'], self._segmenter_classes())
         return out
 
     def stage_report(self) -> Dict:
@@ -190,10 +254,11 @@ class WSSSPipeline:
 
     def results(self) -> Dict:
         """The ``results.json`` content (contract keys: dataset, cam_method, classifier.accuracy,
-        pseudo_labels.{miou, defect_iou}, segmenter.{miou, defect_iou}, seconds)."""
+        pseudo_labels.{miou, defect_iou}, segmenter.{miou, defect_iou}, seconds, rounds[{round,
+        pseudo_labels, segmenter}], fully_supervised.{miou, defect_iou}, ratio_to_fully_supervised)."""
         st = self.state['stages']
         pl = st['pseudo_labels']['result']
-        return dict(
+        out = dict(
             dataset=self.cfg.dataset_name,
             data_root=self.cfg.data_root,
             cam_method=pl['manifest']['method'],
@@ -208,3 +273,22 @@ class WSSSPipeline:
             segmenter=dict(st['segmenter']['result']['summary'], split='test',
                            config=self.cfg.segmenter['config']),
             seconds={k: v['seconds'] for k, v in st.items() if 'seconds' in v})
+        pl_scores = {k: pl['scores'][k] for k in ('miou', 'defect_miou', 'defect_iou', 'ignored_fraction')}
+        rounds = [dict(round=0, pseudo_labels=pl_scores, segmenter=st['segmenter']['result']['summary'])]
+        for r in st.get('refinement', {}).get('result', {}).get('rounds', []):
+            rounds.append(dict(round=r['round'], segmenter=r['segmenter'], pseudo_labels={
+                k: r['pseudo_labels'][k] for k in ('miou', 'defect_miou', 'defect_iou', 'ignored_fraction')}))
+        out['rounds'] = rounds
+        full = st.get('fully_supervised', {}).get('result', {}).get('summary')
+        if full is not None:
+            out['fully_supervised'] = dict(full, split='test', config=self.cfg.fully_supervised['config'])
+            final = rounds[-1]['segmenter']
+
+            def ratio(key):
+                weak, strong = final.get(key), full.get(key)
+                return None if weak is None or not strong else round(weak / strong, 4)
+
+            # headline: defect-mIoU of the last round's segmenter / the fully supervised one (test split)
+            out['ratio_to_fully_supervised'] = ratio('defect_miou')
+            out['ratio_to_fully_supervised_miou'] = ratio('miou')
+        return out

@@ -53,6 +53,8 @@ class IterativeRefineHook(Hook):
         interval: refine every ``interval`` training iterations (epoch-based loops count iterations too).
         iters: or refine after these iterations (1-based, ``runner.iter + 1``); exclusive with ``interval``.
             The final iteration never triggers a round (nothing would train on it).
+        at_start: also refine before the first iteration (a run that starts from a trained segmenter,
+            ``load_from``; not repeated on resume).
         mode: ``'replace'``, ``'average'`` or ``'agree'`` (see :func:`refine_pseudo_labels`).
         conf_thr: pixels with fused confidence below it are ignored (255).
         label_weight: weight of the current label in ``'average'``.
@@ -71,6 +73,7 @@ class IterativeRefineHook(Hook):
     def __init__(self,
                  interval: Optional[int] = None,
                  iters: Optional[Sequence[int]] = None,
+                 at_start: bool = False,
                  mode: str = 'average',
                  conf_thr: float = 0.7,
                  label_weight: float = 0.3,
@@ -78,11 +81,13 @@ class IterativeRefineHook(Hook):
                  pipeline: Optional[List[dict]] = None,
                  batch_size: int = 8,
                  monitor_gt: bool = True) -> None:
-        if (interval is None) == (iters is None):
+        if interval is not None and iters is not None:
             raise ValueError('IterativeRefineHook: give exactly one of interval= and iters=')
+        if interval is None and iters is None and not at_start:
+            raise ValueError('IterativeRefineHook: give exactly one of interval= and iters= (or at_start=True)')
         if interval is not None and interval <= 0:
             raise ValueError(f'IterativeRefineHook: interval must be > 0, got {interval}')
-        if iters is not None and (not iters or min(iters) <= 0):
+        if iters is not None and iters and min(iters) <= 0:
             raise ValueError(f'IterativeRefineHook: iters must be positive iteration numbers, got {iters}')
         if mode not in FUSION_MODES:
             raise ValueError(f'IterativeRefineHook: mode must be one of {FUSION_MODES}, got {mode!r}')
@@ -92,7 +97,8 @@ class IterativeRefineHook(Hook):
         if batch_size <= 0:
             raise ValueError(f'IterativeRefineHook: batch_size must be > 0, got {batch_size}')
         self.interval = interval
-        self.iters = None if iters is None else sorted(set(int(i) for i in iters))
+        self.iters = sorted(set(int(i) for i in iters or []))
+        self.at_start = at_start
         self.mode, self.conf_thr, self.label_weight = mode, conf_thr, label_weight
         self.out_dir = out_dir
         self.pipeline_cfg = pipeline
@@ -109,7 +115,7 @@ class IterativeRefineHook(Hook):
         it = runner.iter + 1
         if it >= runner.max_iters:
             return False
-        return it % self.interval == 0 if self.iters is None else it in self.iters
+        return it % self.interval == 0 if self.interval is not None else it in self.iters
 
     def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
         if self.should_refine(runner):
@@ -137,6 +143,8 @@ class IterativeRefineHook(Hook):
             self._restart_loader(runner)
             runner.logger.info(f'IterativeRefineHook: resumed at round {self.round} ({self.label_dir})')
             self._restore_pending = False
+        elif self.at_start and runner.iter == 0 and self.round == 0:
+            self.refine(runner, done_iters=0)
 
     def before_train_epoch(self, runner) -> None:
         if self._reset_workers_next_epoch:
@@ -161,8 +169,9 @@ class IterativeRefineHook(Hook):
         return Compose([t for t in cfg if 'LoadAnnotations' not in t['type']])
 
     @torch.no_grad()
-    def refine(self, runner) -> Dict:
-        """Run one round now; returns its log record."""
+    def refine(self, runner, done_iters: Optional[int] = None) -> Dict:
+        """Run one round now; ``done_iters`` (default ``runner.iter + 1``) is logged. Returns its record."""
+        done = runner.iter + 1 if done_iters is None else done_iters
         dataset = find_pseudo_label_dataset(runner.train_loop.dataloader.dataset)
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
         pipeline = self._inference_pipeline(runner)
@@ -216,7 +225,7 @@ class IterativeRefineHook(Hook):
         barrier()
         if is_main_process():
             with open(osp.join(partial, 'manifest.json'), 'w') as f:
-                json.dump(dict(round=new_round, iter=runner.iter + 1, mode=self.mode, conf_thr=self.conf_thr,
+                json.dump(dict(round=new_round, iter=done, mode=self.mode, conf_thr=self.conf_thr,
                                label_weight=self.label_weight, source=dataset.pseudo_label_dir), f, indent=2)
             if osp.isdir(target):
                 shutil.rmtree(target)
@@ -225,7 +234,7 @@ class IterativeRefineHook(Hook):
         dataset.switch(target)
         self.round, self.label_dir = new_round, target
         self._restart_loader(runner)
-        record = dict(round=new_round, iter=runner.iter + 1, label_dir=target,
+        record = dict(round=new_round, iter=done, label_dir=target,
                       changed_fraction=round(int(stats[0]) / max(int(stats[1]), 1), 4),
                       ignored_fraction=round(int(stats[2]) / max(int(stats[1]), 1), 4))
         if have_gt:
@@ -237,7 +246,7 @@ class IterativeRefineHook(Hook):
         if have_gt:
             runner.message_hub.update_scalar('refine/pseudo_defect_miou', record['pseudo_labels']['defect_miou'])
             quality = f", pseudo-label defect-mIoU vs GT {record['pseudo_labels']['defect_miou']:.3f} (monitoring)"
-        runner.logger.info(f'IterativeRefineHook: round {new_round} at iter {runner.iter + 1}: '
+        runner.logger.info(f'IterativeRefineHook: round {new_round} at iter {done}: '
                            f'{record["changed_fraction"]:.1%} of pixels changed, {record["ignored_fraction"]:.1%} '
                            f'ignored{quality} -> {target}')
         return record
