@@ -8,15 +8,17 @@ from mmwsss.registry import CAM_METHODS
 
 
 def tiny_classifier(num_classes=3):
+    from mmengine.registry import DefaultScope
     from mmpretrain.registry import MODELS
     torch.manual_seed(0)
-    model = MODELS.build(
-        dict(type='ImageClassifier',
-             backbone=dict(type='ResNet', depth=18, base_channels=8, stem_channels=8, strides=(1, 2, 2, 1),
-                           out_indices=(3, )),
-             neck=dict(type='GlobalAveragePooling'),
-             head=dict(type='MultiLabelLinearClsHead', num_classes=num_classes, in_channels=64)))
-    model.init_weights()
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        model = MODELS.build(
+            dict(type='ImageClassifier',
+                 backbone=dict(type='ResNet', depth=18, base_channels=8, stem_channels=8, strides=(1, 2, 2, 1),
+                               out_indices=(3, )),
+                 neck=dict(type='GlobalAveragePooling'),
+                 head=dict(type='MultiLabelLinearClsHead', num_classes=num_classes, in_channels=64)))
+        model.init_weights()
     # make BN statistics non-trivial so the maps are not degenerate
     model.train()
     with torch.no_grad():

@@ -22,9 +22,11 @@ def cls_cfg(repo_root, tiny_synthetic):
 
 def tiny_model(cfg):
     import torch
+    from mmengine.registry import DefaultScope
     from mmpretrain.registry import MODELS
     torch.manual_seed(0)
-    model = MODELS.build(cfg.model)
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        model = MODELS.build(cfg.model)
     model.init_weights()
     with torch.no_grad():  # positive class weights: non-degenerate Grad-CAM maps for every class
         model.head.fc.weight.abs_()

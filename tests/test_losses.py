@@ -4,8 +4,10 @@ import torch.nn.functional as F
 
 
 def build(**kwargs):
+    from mmengine.registry import DefaultScope
     from mmseg.registry import MODELS
-    return MODELS.build(dict(type='WeightedCrossEntropyLoss', **kwargs))
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        return MODELS.build(dict(type='WeightedCrossEntropyLoss', **kwargs))
 
 
 def test_weighted_ce_ignores_255_and_matches_by_hand():

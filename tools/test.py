@@ -7,7 +7,7 @@ import os
 
 from mmengine.config import DictAction
 
-from mmwsss.apis import build_runner, prepare_config
+from mmwsss.apis import build_runner, prepare_config, test_only_config
 
 
 def parse_args():
@@ -30,10 +30,7 @@ def main():
     args = parse_args()
     cfg = prepare_config(args.config, work_dir=args.work_dir, cfg_options=args.cfg_options,
                          launcher=args.launcher, data_root=args.data_root)
-    cfg.load_from = args.checkpoint
-    # a test-only runner: nothing of the training side (e.g. a pseudo-label folder) is built or needed
-    for key in ('train_dataloader', 'train_cfg', 'optim_wrapper', 'param_scheduler'):
-        cfg[key] = None
+    cfg = test_only_config(cfg, args.checkpoint)
     if args.show_dir:
         hook = cfg.default_hooks.get('visualization')
         if hook is None or hook.get('type') != 'SegVisualizationHook':

@@ -1,4 +1,5 @@
 """Config handling shared by ``tools/train.py``, ``tools/test.py`` and ``tools/run_pipeline.py``."""
+import copy
 import logging
 import os.path as osp
 from typing import Any, Optional
@@ -67,3 +68,14 @@ def build_runner(cfg: Config) -> Runner:
         from mmengine.registry import RUNNERS
         return RUNNERS.build(cfg)
     return Runner.from_cfg(cfg)
+
+
+def test_only_config(cfg: Config, checkpoint: str) -> Config:
+    """A copy of ``cfg`` that only tests ``checkpoint``: nothing of the training side (e.g. a pseudo-label
+    folder) is built or needed."""
+    cfg = copy.deepcopy(cfg)
+    cfg.load_from, cfg.resume = checkpoint, False
+    for key in ('train_dataloader', 'train_cfg', 'optim_wrapper', 'param_scheduler'):
+        cfg[key] = None
+    cfg.custom_hooks = [h for h in cfg.get('custom_hooks', []) if h.get('type') != 'IterativeRefineHook']
+    return cfg

@@ -17,7 +17,6 @@ Stages (each resumable; finished stages are recorded in ``<work_dir>/state.json`
 
 GT masks are never used for training: only to score pseudo-labels and the final segmenter.
 """
-import copy
 import hashlib
 import json
 import os
@@ -29,7 +28,7 @@ from mmengine.config import Config
 
 from mmwsss.datasets.layout import ANN_DIR, SPLITS, DatasetLayoutError, check_data_root, validate_split
 from mmwsss.utils import atomic_write_text
-from .runner_config import build_runner, prepare_config
+from .runner_config import build_runner, prepare_config, test_only_config
 
 STAGES = ('data', 'classifier', 'pseudo_labels', 'segmenter', 'refinement', 'fully_supervised', 'report')
 
@@ -43,8 +42,11 @@ class WSSSPipeline:
 
     Args:
         cfg: pipeline config (see ``configs/wsss/``): ``dataset_name``, ``data_root``, ``data_preparation``,
-            ``classifier=dict(config=..., cfg_options=...)``, ``cam=dict(method, bg_thr, fg_thr, ...)``,
-            ``segmenter=dict(config=..., cfg_options=...)``, ``report=dict(num_overlays=...)``.
+            ``classifier=dict(config=..., cfg_options=..., checkpoint=None)`` (a given checkpoint is tested,
+            not retrained), ``cam=dict(method, bg_thr, fg_thr, ...)``,
+            ``segmenter=dict(config=..., cfg_options=...)``, ``refinement=dict(rounds=0, iters_per_round=None,
+            **IterativeRefineHook options)``, ``fully_supervised=dict(config=None, cfg_options=...)``,
+            ``report=dict(num_overlays=...)``.
         work_dir: output folder.
         device: torch device for CAM generation and overlays.
     """
@@ -147,7 +149,13 @@ class WSSSPipeline:
 
     def stage_classifier(self) -> Dict:
         cfg = self._sub_config('classifier')
-        out = self._train_and_test(cfg)
+        given = self.cfg.classifier.get('checkpoint')
+        if given:  # a classifier trained before (e.g. shared by pipelines that differ in the CAM method)
+            if not osp.isfile(given):
+                raise FileNotFoundError(f'classifier.checkpoint not found: {given}')
+            out = dict(metrics=self._test_checkpoint(cfg, given), checkpoint=given)
+        else:
+            out = self._train_and_test(cfg)
         m = out['metrics']
         out['summary'] = dict(
             accuracy=_percent_to_fraction(m.get('multi-label/accuracy')),
@@ -193,12 +201,11 @@ class WSSSPipeline:
             defect_iou={c: _percent_to_fraction(metrics.get(f'IoU.{c}')) for c in classes[1:]},
             iou={c: _percent_to_fraction(metrics.get(f'IoU.{c}')) for c in classes})
 
-    def _test_checkpoint(self, cfg: Config, checkpoint: str) -> Dict:
-        cfg = copy.deepcopy(cfg)
-        cfg.load_from, cfg.resume = checkpoint, False
-        cfg.custom_hooks = [h for h in cfg.get('custom_hooks', []) if h.get('type') != 'IterativeRefineHook']
+    @staticmethod
+    def _test_checkpoint(cfg: Config, checkpoint: str) -> Dict:
+        cfg = test_only_config(cfg, checkpoint)
         cfg.work_dir = osp.join(cfg.work_dir, 'test_' + osp.splitext(osp.basename(checkpoint))[0])
-        return build_runner(cfg).test()
+        return {k: float(v) for k, v in build_runner(cfg).test().items()}
 
     def stage_refinement(self) -> Dict:
         from mmwsss.evaluation import score_label_folder
