@@ -44,8 +44,9 @@ class WSSSPipeline:
         cfg: pipeline config (see ``configs/wsss/``): ``dataset_name``, ``data_root``, ``data_preparation``,
             ``classifier=dict(config=..., cfg_options=..., checkpoint=None)`` (a given checkpoint is tested,
             not retrained), ``cam=dict(method, bg_thr, fg_thr, ...)``,
-            ``segmenter=dict(config=..., cfg_options=...)``, ``refinement=dict(rounds=0, iters_per_round=None,
-            **IterativeRefineHook options)``, ``fully_supervised=dict(config=None, cfg_options=...)``,
+            ``segmenter=dict(config=..., cfg_options=...)``,
+            ``refinement=dict(rounds=0, iters_per_round=None, **IterativeRefineHook options)``,
+            ``fully_supervised=dict(config=None, cfg_options=..., checkpoint=None)``,
             ``report=dict(num_overlays=...)``.
         work_dir: output folder.
         device: torch device for CAM generation and overlays.
@@ -251,7 +252,13 @@ class WSSSPipeline:
         cfg = self._sub_config('fully_supervised')
         if cfg.train_dataloader.dataset.type == 'PseudoLabelDataset':
             raise ValueError('the fully supervised config must train on the GT masks, not a PseudoLabelDataset')
-        out = self._train_and_test(cfg)
+        given = self.cfg.fully_supervised.get('checkpoint')
+        if given:  # trained before (shared by pipelines that differ in the CAM method)
+            if not osp.isfile(given):
+                raise FileNotFoundError(f'fully_supervised.checkpoint not found: {given}')
+            out = dict(metrics=self._test_checkpoint(cfg, given), checkpoint=given)
+        else:
+            out = self._train_and_test(cfg)
         out['summary'] = self._seg_summary(out['metrics'], self._segmenter_classes())
         return out
 
