@@ -135,3 +135,27 @@ def test_filter_quantile_on_a_strided_subsample_beyond_max_samples():
     kept_exact, kept_sub = (exact > 0).float().mean().item(), (sub > 0).float().mean().item()
     assert kept_exact == pytest.approx(0.5, abs=0.002) and kept_sub == pytest.approx(0.5, abs=0.08)
     assert torch.equal(sub, filter_gradient(g, a, 0.5, max_samples=100)), 'deterministic'
+
+
+def test_filter_deepest_false_keeps_the_raw_gradient_for_the_prior():
+    """Deepest map = plain LayerCAM of that layer; shallow maps still see the filtered gradient."""
+    model = tiny_classifier()
+    torch.manual_seed(1)
+    x = torch.randn(2, 3, 64, 64)
+    mask = torch.tensor([[True, False, True], [False, True, False]])
+    layers = ['backbone.layer2', 'backbone.layer4']
+    captured = {}
+
+    def maps_of(**kw):
+        cam = build_cam('racam', model, layers, detail_weight=0.0, **kw)
+        cam.aggregate_layers = lambda maps, size: captured.setdefault(len(captured), maps)[0].new_zeros(
+            maps[0].shape[0], *size)
+        cam(x, mask)
+        return captured.popitem()[1]
+
+    plain = maps_of(q=None, guided=False)
+    mixed = maps_of(q=0.5, guided=True, filter_deepest=False)
+    full = maps_of(q=0.5, guided=True, filter_deepest=True)
+    torch.testing.assert_close(mixed[1], plain[1])
+    assert not torch.allclose(mixed[0], plain[0]), 'shallow map filtered'
+    assert not torch.allclose(full[1], plain[1]), 'with filter_deepest the deep map is filtered too'

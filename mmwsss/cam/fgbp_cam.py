@@ -31,6 +31,9 @@ class RegionAwareCAM(BaseCAM):
         guided: keep only positive gradients at filter points.
         filter_points: ``'relu'`` (every ``nn.ReLU`` / ``nn.ReLU6`` of the module holding the target layers),
             ``'layers'`` (the target-layer outputs only) or a list of module names.
+        filter_deepest: filter also at and inside the deepest target layer. ``False`` keeps the raw
+            gradient for the deepest map (the region prior) and filters only on the way to the shallow
+            layers.
         upsample: ``'aligned'`` (default: receptive-field centres) or ``'bilinear'``.
         neck: the :class:`~mmwsss.models.RegionAwareWeightingNeck` doing the fusion. Default: the
             classifier's own neck when it is one (with ``fusion_cfg`` overriding its options), else one
@@ -48,6 +51,7 @@ class RegionAwareCAM(BaseCAM):
                  criterion: str = 'grad_x_act',
                  guided: bool = True,
                  filter_points='relu',
+                 filter_deepest: bool = True,
                  upsample: Optional[str] = None,
                  neck=None,
                  **fusion_cfg) -> None:
@@ -74,6 +78,11 @@ class RegionAwareCAM(BaseCAM):
         self.neck = neck
         self.q, self.criterion, self.guided = q, criterion, guided
         self.filter_modules = self._resolve_filter_points(filter_points)
+        if not filter_deepest:
+            # the deepest map (the region prior) keeps the raw gradient: no filter at or inside its layer
+            inside = set(map(id, self.target_layers[-1].modules()))
+            self.filter_modules = [m for m in self.filter_modules if id(m) not in inside]
+        self.filter_deepest = filter_deepest
 
     def _resolve_filter_points(self, filter_points) -> List[nn.Module]:
         if filter_points == 'layers':
