@@ -14,6 +14,10 @@ import mmwsss  # noqa: F401
     ('mmpretrain.registry.DATASETS', 'SyntheticDefectClsDataset'),
     ('mmpretrain.registry.DATASETS', 'MTDClsDataset'),
     ('mmpretrain.registry.METRICS', 'ExactMatchAccuracy'),
+    ('mmpretrain.registry.MODELS', 'EfficientNetLite'),
+    ('mmpretrain.registry.MODELS', 'FGBPCAMHead'),
+    ('mmpretrain.registry.MODELS', 'RegionAwareWeightingNeck'),
+    ('mmseg.registry.HOOKS', 'IterativeRefineHook'),
     ('mmwsss.registry.CAM_METHODS', 'gradcam'),
     ('mmwsss.registry.CAM_METHODS', 'racam'),
 ])

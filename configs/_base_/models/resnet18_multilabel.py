@@ -30,26 +30,24 @@ model = dict(
 # CAM settings read by tools/generate_pseudo_labels.py and the pipeline (CLI / pipeline config override)
 cam = dict(method='gradcam', target_layers=['backbone.layer4'], bg_thr=0.3, fg_thr=0.5)
 # Per-method settings (target layers, options) used when a method is chosen by name; `cam.kwargs` in a
-# pipeline config overrides them. RA-CAM: FGBP through every ReLU, shallow detail from layer1/layer2
-# (strides 4, 8) inside the salient region of layer4 (stride 16), weighted by that region's extent.
+# pipeline config overrides them. RA-CAM: shallow detail from layer1/layer2 (strides 4, 8) inside the
+# salient region of layer4 (stride 16), gate prior with gamma 0.5; FGBP (q) as an ablation.
+_racam = dict(
+    target_layers=['backbone.layer1', 'backbone.layer2', 'backbone.layer4'],
+    q=None,
+    guided=False,
+    fusion='sum',
+    prior='gate',
+    gamma=0.5,
+    detail_weight=1.0)
 cam_presets = dict(
     layercam=dict(target_layers=['backbone.layer1', 'backbone.layer2', 'backbone.layer3', 'backbone.layer4']),
-    racam=dict(
-        target_layers=['backbone.layer1', 'backbone.layer2', 'backbone.layer4'],
-        q=0.5,
-        criterion='grad_x_act',
-        guided=True,
-        filter_points='relu',
-        fusion='sum',
-        prior='gate',
-        detail_weight=1.0,
-        extent_scale=0.1),
+    racam=_racam,
     scorecam=dict(max_channels=32),
+    # RA-CAM ablations (tools/analysis_tools/eval_cams.py --methods racam racam_fgbp ...): one change each
+    racam_fgbp=dict(_racam, method='racam', q=0.5, guided=True, filter_points='relu', filter_deepest=False),
+    racam_fgbp_all=dict(_racam, method='racam', q=0.5, guided=True, filter_points='relu'),
+    racam_noprior=dict(_racam, method='racam', gamma=0.0),
+    racam_deep=dict(_racam, method='racam', target_layers=['backbone.layer4']),
+    racam_extent=dict(_racam, method='racam', extent_scale=0.1),
 )
-# RA-CAM ablations (tools/analysis_tools/eval_cams.py --methods racam racam_nofilter ...): one change each
-cam_presets.update(
-    racam_nofilter=dict(cam_presets['racam'], method='racam', q=None, guided=False),  # no FGBP (LayerCAM maps)
-    racam_noprior=dict(cam_presets['racam'], method='racam', gamma=0.0),  # detail not confined to the region
-    racam_deep=dict(cam_presets['racam'], method='racam', target_layers=['backbone.layer4']),  # single layer
-    racam_q80=dict(cam_presets['racam'], method='racam', q=0.8),
-    racam_q95=dict(cam_presets['racam'], method='racam', q=0.95))
