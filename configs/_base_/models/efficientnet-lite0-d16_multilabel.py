@@ -28,11 +28,15 @@ model = dict(
         pooling=dict(type='GeneralizedMeanPooling', p=3.0),
         cam_method='racam',
         # shallow detail from layers 2, 3 (strides 4, 8) inside the salient region of layer 8 (the head
-        # conv). FGBP is off by default: on MTD it cost 0.007 defect-mIoU (ablation racam_fgbp in README)
+        # conv); FGBP (top half of g*a, positive gradients) at every ReLU6 below layer 8, whose own map
+        # (the region prior) keeps the raw gradient
         cam_cfg=dict(
             target_layers=['backbone.layers.2', 'backbone.layers.3', 'backbone.layers.8'],
-            q=None,
-            guided=False),
+            q=0.5,
+            criterion='grad_x_act',
+            guided=True,
+            filter_points='relu',
+            filter_deepest=False),
         loss=dict(type='CrossEntropyLoss', use_sigmoid=True, loss_weight=1.0)))
 # layers: 2 = stride 4 (24 ch), 3 = stride 8 (40 ch), 4 = stride 16 (80 ch), 8 = head conv (1280 ch, stride 16)
 # baselines (`cam.method` or eval_cams --methods) use cam.target_layers unless a preset says otherwise
@@ -40,11 +44,12 @@ cam = dict(method='gradcam', target_layers=['backbone.layers.8'], bg_thr=0.3, fg
 cam_presets = dict(
     layercam=dict(target_layers=['backbone.layers.2', 'backbone.layers.3', 'backbone.layers.4', 'backbone.layers.8']),
     scorecam=dict(max_channels=32),
-    # RA-CAM ablations (tools/analysis_tools/eval_cams.py --methods racam racam_fgbp ...): the head's
+    # RA-CAM ablations (tools/analysis_tools/eval_cams.py --methods racam racam_nofilter ...): the head's
     # RA-CAM settings with one change each
-    racam_fgbp=dict(method='racam', q=0.5, guided=True, filter_points='relu', filter_deepest=False),
-    racam_fgbp_q80=dict(method='racam', q=0.8, guided=True, filter_points='relu', filter_deepest=False),
-    racam_fgbp_all=dict(method='racam', q=0.5, guided=True, filter_points='relu'),  # deep map filtered too
+    racam_nofilter=dict(method='racam', q=None, guided=False),  # no FGBP: LayerCAM maps, same fusion
+    racam_fgbp_all=dict(method='racam', filter_deepest=True),  # the prior's map filtered too
+    racam_q80=dict(method='racam', q=0.8),
+    racam_q95=dict(method='racam', q=0.95),
     racam_noprior=dict(method='racam', gamma=0.0),  # shallow detail not confined to the deep region
     racam_deep=dict(method='racam', target_layers=['backbone.layers.8']),  # single (deep) layer
     racam_s8=dict(method='racam', target_layers=['backbone.layers.3', 'backbone.layers.8']),  # one detail layer

@@ -31,11 +31,14 @@ model = dict(
 cam = dict(method='gradcam', target_layers=['backbone.layer4'], bg_thr=0.3, fg_thr=0.5)
 # Per-method settings (target layers, options) used when a method is chosen by name; `cam.kwargs` in a
 # pipeline config overrides them. RA-CAM: shallow detail from layer1/layer2 (strides 4, 8) inside the
-# salient region of layer4 (stride 16), gate prior with gamma 0.5; FGBP (q) as an ablation.
+# salient region of layer4 (stride 16), gate prior with gamma 0.5; FGBP at every ReLU below layer4.
 _racam = dict(
     target_layers=['backbone.layer1', 'backbone.layer2', 'backbone.layer4'],
-    q=None,
-    guided=False,
+    q=0.5,
+    criterion='grad_x_act',
+    guided=True,
+    filter_points='relu',
+    filter_deepest=False,
     fusion='sum',
     prior='gate',
     gamma=0.5,
@@ -44,9 +47,10 @@ cam_presets = dict(
     layercam=dict(target_layers=['backbone.layer1', 'backbone.layer2', 'backbone.layer3', 'backbone.layer4']),
     racam=_racam,
     scorecam=dict(max_channels=32),
-    # RA-CAM ablations (tools/analysis_tools/eval_cams.py --methods racam racam_fgbp ...): one change each
-    racam_fgbp=dict(_racam, method='racam', q=0.5, guided=True, filter_points='relu', filter_deepest=False),
-    racam_fgbp_all=dict(_racam, method='racam', q=0.5, guided=True, filter_points='relu'),
+    # RA-CAM ablations (tools/analysis_tools/eval_cams.py --methods racam racam_nofilter ...): one change each
+    racam_nofilter=dict(_racam, method='racam', q=None, guided=False),
+    racam_fgbp_all=dict(_racam, method='racam', filter_deepest=True),
+    racam_q80=dict(_racam, method='racam', q=0.8),
     racam_noprior=dict(_racam, method='racam', gamma=0.0),
     racam_deep=dict(_racam, method='racam', target_layers=['backbone.layer4']),
     racam_extent=dict(_racam, method='racam', extent_scale=0.1),
