@@ -22,6 +22,7 @@ from mmengine.dist import barrier, get_dist_info, is_main_process
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmseg.registry import HOOKS
+from tqdm import tqdm
 
 from mmwsss.datasets.layout import read_image
 from mmwsss.datasets.pseudo_label_dataset import PseudoLabelDataset, pseudo_label_name
@@ -193,14 +194,15 @@ class IterativeRefineHook(Hook):
         model.eval()
         try:
             indices = list(range(rank, len(dataset), world_size))
-            for start in range(0, len(indices), self.batch_size):
+            starts = range(0, len(indices), self.batch_size)
+            for start in tqdm(starts, desc=f'refine round {new_round}', unit='batch', disable=rank != 0):
                 chunk = indices[start:start + self.batch_size]
                 infos = [dataset.dataset.get_data_info(i) for i in chunk]
                 batch = pseudo_collate([pipeline(dict(img_path=info['img_path'])) for info in infos])
                 samples = model.test_step(batch)
                 for idx, info, sample in zip(chunk, infos, samples):
                     probs = sample.seg_logits.data.softmax(0)[None]
-                    old = torch.from_numpy(read_image(dataset._mask_paths[idx]).astype(np.int64))
+                    old = torch.from_numpy(read_image(dataset.get_data_info(idx)['seg_map_path']).astype(np.int64))
                     mask = torch.zeros(1, num_classes - 1, dtype=torch.bool)
                     for k in info.get('image_labels', []):
                         mask[0, k - 1] = True
