@@ -46,11 +46,8 @@ def cam_settings(cfg: Config, name: str) -> Tuple[str, List[str], dict]:
     settings = {}
     head = cfg.get('model', {}).get('head', {})
     if head.get('type') in ('FGBPCAMHead', 'mmpretrain.FGBPCAMHead'):
-        head_cfg = dict(head.get('cam_cfg') or {})
-        if method == head.get('cam_method', 'racam'):
-            settings.update(head_cfg)
-        elif head_cfg.get('target_layers'):
-            settings['target_layers'] = [head_cfg['target_layers'][-1]]
+        from mmwsss.models.heads.fgbp_cam_head import head_cam_settings
+        settings = head_cam_settings(head.get('cam_method', 'racam'), head.get('cam_cfg'), method)
     settings.update(preset)
     settings.update(cfg.get('cam', {}).get('kwargs', {}))
     layers = settings.pop('target_layers', cfg.get('cam', {}).get('target_layers', ['backbone.layer4']))

@@ -148,15 +148,19 @@ class WSSSPipeline:
             checkpoint = f.read().strip()
         return dict(metrics={k: float(v) for k, v in metrics.items()}, checkpoint=checkpoint)
 
+    def _reuse_or_train(self, cfg: Config, key: str) -> Dict:
+        """Test ``<key>.checkpoint`` when the pipeline config gives one (a model trained before, e.g. shared by
+        pipelines that differ only in the CAM method), else train and test."""
+        given = self.cfg[key].get('checkpoint')
+        if not given:
+            return self._train_and_test(cfg)
+        if not osp.isfile(given):
+            raise FileNotFoundError(f'{key}.checkpoint not found: {given}')
+        return dict(metrics=self._test_checkpoint(cfg, given), checkpoint=given)
+
     def stage_classifier(self) -> Dict:
         cfg = self._sub_config('classifier')
-        given = self.cfg.classifier.get('checkpoint')
-        if given:  # a classifier trained before (e.g. shared by pipelines that differ in the CAM method)
-            if not osp.isfile(given):
-                raise FileNotFoundError(f'classifier.checkpoint not found: {given}')
-            out = dict(metrics=self._test_checkpoint(cfg, given), checkpoint=given)
-        else:
-            out = self._train_and_test(cfg)
+        out = self._reuse_or_train(cfg, 'classifier')
         m = out['metrics']
         out['summary'] = dict(
             accuracy=_percent_to_fraction(m.get('multi-label/accuracy')),
@@ -252,13 +256,7 @@ class WSSSPipeline:
         cfg = self._sub_config('fully_supervised')
         if cfg.train_dataloader.dataset.type == 'PseudoLabelDataset':
             raise ValueError('the fully supervised config must train on the GT masks, not a PseudoLabelDataset')
-        given = self.cfg.fully_supervised.get('checkpoint')
-        if given:  # trained before (shared by pipelines that differ in the CAM method)
-            if not osp.isfile(given):
-                raise FileNotFoundError(f'fully_supervised.checkpoint not found: {given}')
-            out = dict(metrics=self._test_checkpoint(cfg, given), checkpoint=given)
-        else:
-            out = self._train_and_test(cfg)
+        out = self._reuse_or_train(cfg, 'fully_supervised')
         out['summary'] = self._seg_summary(out['metrics'], self._segmenter_classes())
         return out
 

@@ -15,6 +15,16 @@ from mmpretrain.registry import MODELS
 from torch import Tensor, nn
 
 
+def head_cam_settings(cam_method: str, cam_cfg: Optional[dict], method: str) -> Dict:
+    """The CAM options an ``FGBPCAMHead`` gives ``method``: its whole ``cam_cfg`` for its own ``cam_method``;
+    for another method (a baseline) only the deepest of its target layers."""
+    cam_cfg = dict(cam_cfg or {})
+    if method == cam_method:
+        return cam_cfg
+    layers = cam_cfg.get('target_layers')
+    return dict(target_layers=[layers[-1]]) if layers else {}
+
+
 @MODELS.register_module()
 class FGBPCAMHead(MultiLabelClsHead):
     """Multi-label linear head on pooled spatial features, with CAMs.
@@ -76,11 +86,7 @@ class FGBPCAMHead(MultiLabelClsHead):
         """Method name, target layers and keyword arguments: ``cam_cfg`` for ``cam_method``; another method
         gets only the deepest of its target layers; ``overrides`` update either."""
         method = method or self.cam_method
-        if method == self.cam_method:
-            cfg = dict(self.cam_cfg)
-        else:  # a baseline: the deepest target layer, its own defaults
-            layers = self.cam_cfg.get('target_layers')
-            cfg = dict(target_layers=[layers[-1]]) if layers else {}
+        cfg = head_cam_settings(self.cam_method, self.cam_cfg, method)
         cfg.update(overrides)
         layers = cfg.pop('target_layers', None)
         if not layers:
