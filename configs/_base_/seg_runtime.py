@@ -6,4 +6,7 @@ default_hooks = dict(
     checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=200, max_keep_ckpts=1),
     visualization=dict(type='SegVisualizationHook'))
 log_processor = dict(by_epoch=False)
-visualizer = dict(type='SegLocalVisualizer', vis_backends=[dict(type='LocalVisBackend')], name='visualizer')
+# local files (vis_data/) + TensorBoard (`tensorboard --logdir <work_dir>`); drop one with
+# --cfg-options "visualizer.vis_backends=[dict(type='LocalVisBackend')]"
+vis_backends = [dict(type='LocalVisBackend'), dict(type='TensorboardVisBackend')]
+visualizer = dict(type='SegLocalVisualizer', vis_backends=vis_backends, name='visualizer')

@@ -1,4 +1,7 @@
 """Stage 2: a trained classifier + image-level labels -> CAMs -> pseudo-label PNGs for the training split."""
+import csv
+import hashlib
+import io
 import json
 import os
 import os.path as osp
@@ -9,12 +12,15 @@ import torch
 import torch.nn.functional as F
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
+from mmengine.dist import all_gather_object, barrier, get_dist_info
 from mmengine.registry import DefaultScope
 from mmpretrain.registry import DATASETS
-from torch.utils.data import DataLoader, Subset
+from torch import Tensor
+from torch.utils.data import DataLoader
 
 from mmwsss.cam import build_cam, cams_to_pseudo_labels
-from mmwsss.datasets.layout import ANN_DIR, IMG_DIR
+from mmwsss.cam.pseudo_labels import IGNORE_INDEX
+from mmwsss.datasets.layout import ANN_DIR, IMG_DIR, DatasetLayoutError
 from mmwsss.datasets.pseudo_label_dataset import pseudo_label_name
 from mmwsss.utils import atomic_write_png, atomic_write_text
 
@@ -27,10 +33,6 @@ def check_output_dir(out_dir: str, data_root: str) -> None:
         if out == protected or out.startswith(protected + os.sep) or protected.startswith(out + os.sep):
             raise ValueError(f'refusing to write pseudo-labels into the dataset folder {protected}: '
                              f'choose an --out-dir outside {osp.join(data_root, sub)}')
-
-
-def _is_complete_png(path: str) -> bool:
-    return osp.isfile(path) and cv2.imread(path, cv2.IMREAD_UNCHANGED) is not None
 
 
 def cam_settings(cfg: Config, name: str) -> Tuple[str, List[str], dict]:
@@ -69,26 +71,142 @@ def generate_pseudo_labels(cfg: Config, *args, **kwargs) -> Dict:
         return _generate_pseudo_labels(cfg, *args, **kwargs)
 
 
+CONFIDENCE_CSV = 'confidence.csv'
+CSV_FIELDS = ('image', 'img_path', 'height', 'width', 'classes', 'confidence', 'defect_fraction', 'ignored_fraction')
+# manifest fields that must match for a resumed run to keep earlier files
+SETTING_KEYS = ('method', 'bg_thr', 'fg_thr', 'target_layers', 'settings', 'checkpoint_sha256', 'classes')
+
+
+def file_sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for chunk in iter(lambda: f.read(1 << 20), b''):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def check_checkpoint_classes(model, classes: List[str], checkpoint: Optional[str]) -> None:
+    """Refuse a classifier whose classes (checkpoint ``meta.dataset_meta``, else its head size) differ from
+    the dataset's defect classes."""
+    head_classes = getattr(getattr(model, 'head', None), 'num_classes', None)
+    if head_classes is not None and head_classes != len(classes):
+        raise ValueError(f'the classifier {checkpoint or ""} predicts {head_classes} classes, the dataset has '
+                         f'{len(classes)} ({", ".join(classes)}): use the checkpoint trained on this dataset')
+    trained = (getattr(model, 'dataset_meta', None) or {}).get('classes')
+    if trained is not None and list(trained) != list(classes):
+        raise ValueError(f'the classifier checkpoint {checkpoint} was trained on classes {list(trained)}, the '
+                         f'dataset has {list(classes)}: use the checkpoint trained on this dataset (same class '
+                         'names in the same order)')
+
+
+def pseudo_label_confidence(scores: Tensor, label: Tensor, defective: bool, bg_thr: float, fg_thr: float) -> float:
+    """Per-image confidence in [0, 1] of a pseudo-label, for review order (lowest first).
+
+    ``1`` for a defect-free image (its label is certain). For a defective image: the mean margin of its defect
+    pixels above ``fg_thr`` (``(s - fg_thr) / (1 - fg_thr)``) times the share of decided pixels around the
+    defect (``n_defect / (n_defect + n_ignored)``); ``0`` when no pixel reaches ``fg_thr`` (the CAM found
+    nothing where the image label says there is a defect).
+
+    Args:
+        scores: (H, W) CAM score of the label's class at every pixel (max over the image's classes).
+        label: (H, W) pseudo-label (0, k, 255).
+    """
+    if not defective:
+        return 1.0
+    fg = (label != 0) & (label != IGNORE_INDEX)
+    n_fg = int(fg.sum())
+    if n_fg == 0:
+        return 0.0
+    n_ignored = int((label == IGNORE_INDEX).sum())
+    margin = ((scores[fg] - fg_thr) / max(1.0 - fg_thr, 1e-6)).clamp(0, 1).mean().item()
+    return round(margin * n_fg / (n_fg + n_ignored), 4)
+
+
+class _SkippingDataset(torch.utils.data.Dataset):
+    """Dataset view that returns ``(index, None, error)`` for samples whose image cannot be loaded, so the
+    generation loop can name and skip them (``skip_bad``) or stop with the file name."""
+
+    def __init__(self, dataset, indices: List[int]) -> None:
+        self.dataset, self.indices = dataset, indices
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __getitem__(self, i: int):
+        idx = self.indices[i]
+        try:
+            return idx, self.dataset[idx], None
+        except Exception as err:  # reported by the caller with the file name, never swallowed
+            return idx, None, f'{type(err).__name__}: {err}'
+
+
+def _collate(batch):
+    return batch
+
+
+def _read_rows(paths: List[str]) -> Dict[str, dict]:
+    rows: Dict[str, dict] = {}
+    for path in paths:
+        if osp.isfile(path):
+            with open(path, newline='', encoding='utf-8') as f:
+                for row in csv.DictReader(f):
+                    if row.get('image'):
+                        rows[row['image']] = row
+    return rows
+
+
+def _is_finished(out_dir: str, row: Optional[dict]) -> bool:
+    """A pseudo-label is finished when its CSV row exists and its PNG decodes at the recorded size."""
+    if row is None:
+        return False
+    path = osp.join(out_dir, row['image'])
+    if not osp.isfile(path):
+        return False
+    try:
+        shape = (int(row['height']), int(row['width']))
+    except (TypeError, ValueError):  # a row cut short by an interruption
+        return False
+    label = cv2.imread(path, cv2.IMREAD_UNCHANGED)
+    return label is not None and label.shape == shape
+
+
 def _generate_pseudo_labels(cfg: Config,
-                           checkpoint: str,
-                           out_dir: str,
-                           method: Optional[str] = None,
-                           bg_thr: Optional[float] = None,
-                           fg_thr: Optional[float] = None,
-                           batch_size: Optional[int] = None,
-                           device: str = 'cpu',
-                           resume: bool = True,
-                           progress: bool = True,
-                           model=None) -> Dict:
+                            checkpoint: Optional[str],
+                            out_dir: str,
+                            method: Optional[str] = None,
+                            bg_thr: Optional[float] = None,
+                            fg_thr: Optional[float] = None,
+                            batch_size: Optional[int] = None,
+                            device: str = 'cpu',
+                            resume: bool = True,
+                            progress: bool = True,
+                            model=None,
+                            skip_bad: bool = False) -> Dict:
     """Write ``<out_dir>/<stem>.png`` for every image of ``cfg.cam_dataloader``.
 
     Labels: 0 background, k defect class k, 255 ignore (between ``bg_thr`` and ``fg_thr``); a defect-free
-    image is all background and classes absent from the image label never appear. Files are written
-    atomically; with ``resume`` existing readable files are kept. CAM settings default to ``cfg.cam``.
+    image is all background and classes absent from the image label never appear. CAM settings default to
+    ``cfg.cam``.
+
+    Distributed (``torchrun`` / ``--launcher pytorch``, mmengine dist initialized): rank ``r`` of ``W`` takes
+    the images ``r, r + W, ...`` and writes only those files; rank 0 merges the per-rank CSVs and writes the
+    manifest. The result is the same set of files as one process writes.
+
+    Resumable and idempotent: every file is written atomically; with ``resume`` an image whose PNG decodes at
+    its recorded size and has its ``confidence.csv`` row is kept; a folder made with other settings (method,
+    thresholds, layers, checkpoint hash, classes) is refused instead of mixed.
+
+    Outputs next to the PNGs: ``manifest.json`` (config, checkpoint + sha256, method, thresholds, layers,
+    settings, counts, skipped files) and ``confidence.csv`` (one row per image, see
+    :func:`pseudo_label_confidence`; review the lowest first).
+
+    Args:
+        skip_bad: leave images that cannot be loaded out (listed in the manifest) instead of stopping.
 
     Returns:
-        a manifest dict (also written to ``<out_dir>/manifest.json``).
+        the manifest dict (on every rank).
     """
+    rank, world_size = get_dist_info()
     cam_cfg = dict(cfg.get('cam', {}))
     method = method or cam_cfg.get('method', 'gradcam')
     bg_thr = cam_cfg.get('bg_thr', 0.3) if bg_thr is None else bg_thr
@@ -97,38 +215,103 @@ def _generate_pseudo_labels(cfg: Config,
         raise ValueError(f'need 0 <= bg_thr <= fg_thr <= 1, got bg_thr={bg_thr}, fg_thr={fg_thr}')
     if 'cam_dataloader' not in cfg:
         raise KeyError('the classifier config needs a `cam_dataloader` (training split, test pipeline)')
+    if checkpoint is not None and not osp.isfile(checkpoint):
+        raise FileNotFoundError(f'classifier checkpoint not found: {checkpoint}')
     loader_cfg = cfg.cam_dataloader
     dataset = DATASETS.build(loader_cfg.dataset)
     check_output_dir(out_dir, loader_cfg.dataset.get('data_root', ''))
-    os.makedirs(out_dir, exist_ok=True)
+    classes = list(dataset.metainfo['classes'])
+    method_type, layers, kwargs = cam_settings(cfg, method)
+    setting = dict(method=method, bg_thr=bg_thr, fg_thr=fg_thr, target_layers=layers, settings=kwargs,
+                   checkpoint_sha256=file_sha256(checkpoint) if checkpoint else None, classes=classes)
+    manifest_path = osp.join(out_dir, 'manifest.json')
+    if resume and osp.isfile(manifest_path):
+        with open(manifest_path) as f:
+            before = json.load(f)
+        changed = [k for k in SETTING_KEYS if k in before and json.dumps(before[k]) != json.dumps(setting[k])]
+        if changed:
+            raise ValueError(f'{out_dir} holds pseudo-labels made with other settings ({", ".join(changed)} '
+                             'differ): choose another --out-dir, or --no-resume to rewrite them')
+    parts_dir = osp.join(out_dir, '.parts')
+    os.makedirs(parts_dir, exist_ok=True)
+    part_path = osp.join(parts_dir, f'rank{rank}.csv')
+    rows = _read_rows([osp.join(out_dir, CONFIDENCE_CSV)] + sorted(
+        osp.join(parts_dir, f) for f in os.listdir(parts_dir) if f.endswith('.csv'))) if resume else {}
+    mine = list(range(rank, len(dataset), world_size))
+    todo = [i for i in mine
+            if not _is_finished(out_dir, rows.get(pseudo_label_name(dataset.get_data_info(i)['img_path'])))]
 
-    todo = [
-        i for i in range(len(dataset))
-        if not (resume and _is_complete_png(osp.join(out_dir, pseudo_label_name(dataset.get_data_info(i)['img_path']))))
-    ]
     if model is None:
         model = load_classifier(cfg, checkpoint, device)
-    method_type, layers, kwargs = cam_settings(cfg, method)
+    check_checkpoint_classes(model, classes, checkpoint)
     cam = build_cam(method_type, model, layers, **kwargs)
-    num_classes = len(dataset.metainfo['classes'])
-    loader = DataLoader(Subset(dataset, todo), batch_size=batch_size or loader_cfg.get('batch_size', 16),
-                        shuffle=False, num_workers=loader_cfg.get('num_workers', 0), collate_fn=pseudo_collate)
-    if progress:
+    loader = DataLoader(_SkippingDataset(dataset, todo), batch_size=batch_size or loader_cfg.get('batch_size', 16),
+                        shuffle=False, num_workers=loader_cfg.get('num_workers', 0), collate_fn=_collate)
+    if progress and rank == 0:
         from tqdm import tqdm
-        loader = tqdm(loader, desc=f'pseudo-labels ({method})', unit='batch')
-    for data in loader:
-        data = model.data_preprocessor(data, False)
-        samples = data['data_samples']
-        class_mask = torch.zeros(len(samples), num_classes, dtype=torch.bool, device=data['inputs'].device)
-        for n, s in enumerate(samples):
-            class_mask[n, s.gt_label] = True
-        cams = cam(data['inputs'], class_mask)
-        for n, s in enumerate(samples):
-            full = F.interpolate(cams[n:n + 1], size=tuple(s.ori_shape), mode='bilinear', align_corners=False)
-            label = cams_to_pseudo_labels(full, class_mask[n:n + 1], bg_thr, fg_thr)[0]
-            atomic_write_png(osp.join(out_dir, pseudo_label_name(s.img_path)), label.cpu().numpy())
-    manifest = dict(method=method, bg_thr=bg_thr, fg_thr=fg_thr, checkpoint=osp.abspath(checkpoint) if checkpoint else None,
-                    config=cfg.filename, target_layers=layers, settings=kwargs, images=len(dataset),
-                    written=len(todo))
-    atomic_write_text(osp.join(out_dir, 'manifest.json'), json.dumps(manifest, indent=2))
+        loader = tqdm(loader, desc=f'pseudo-labels ({method}{f", {world_size} ranks" if world_size > 1 else ""})',
+                      unit='batch')
+    bad: List[dict] = []
+    written = 0
+    new_part = not osp.isfile(part_path) or not resume
+    with open(part_path, 'w' if not resume else 'a', newline='', encoding='utf-8') as part:
+        writer = csv.DictWriter(part, fieldnames=CSV_FIELDS)
+        if new_part:
+            writer.writeheader()
+        for batch in loader:
+            samples = []
+            for idx, sample, error in batch:
+                if error is None:
+                    samples.append(sample)
+                    continue
+                img_path = dataset.get_data_info(idx)['img_path']
+                if not skip_bad:
+                    raise DatasetLayoutError(f'cannot load {img_path} ({error}); fix or remove the file, or pass '
+                                             '--skip-bad to leave it out (it is then listed in manifest.json)')
+                bad.append(dict(file=img_path, reason=error))
+            if not samples:
+                continue
+            data = model.data_preprocessor(pseudo_collate(samples), False)
+            samples = data['data_samples']
+            class_mask = torch.zeros(len(samples), len(classes), dtype=torch.bool, device=data['inputs'].device)
+            for n, s in enumerate(samples):
+                class_mask[n, s.gt_label] = True
+            cams = cam(data['inputs'], class_mask)
+            for n, s in enumerate(samples):
+                full = F.interpolate(cams[n:n + 1], size=tuple(s.ori_shape), mode='bilinear', align_corners=False)
+                label = cams_to_pseudo_labels(full, class_mask[n:n + 1], bg_thr, fg_thr)[0]
+                name = pseudo_label_name(s.img_path)
+                atomic_write_png(osp.join(out_dir, name), label.cpu().numpy())
+                scores = (full[0] * class_mask[n, :, None, None]).amax(0)
+                n_px = float(label.numel())
+                writer.writerow(dict(
+                    image=name, img_path=s.img_path, height=label.shape[0], width=label.shape[1],
+                    classes='+'.join(classes[k] for k in s.gt_label.tolist()),
+                    confidence=pseudo_label_confidence(scores, label, bool(class_mask[n].any()), bg_thr, fg_thr),
+                    defect_fraction=round(int(((label != 0) & (label != IGNORE_INDEX)).sum()) / n_px, 6),
+                    ignored_fraction=round(int((label == IGNORE_INDEX).sum()) / n_px, 6)))
+                part.flush()
+                written += 1
+    counts = all_gather_object(dict(written=written, bad=bad))
+    barrier()
+    manifest = dict(setting, checkpoint=osp.abspath(checkpoint) if checkpoint else None, config=cfg.filename,
+                    images=len(dataset), written=sum(c['written'] for c in counts),
+                    skipped=[b for c in counts for b in c['bad']], world_size=world_size,
+                    confidence_csv=CONFIDENCE_CSV)
+    if rank == 0:
+        part_files = sorted(osp.join(parts_dir, f) for f in os.listdir(parts_dir) if f.endswith('.csv'))
+        merged = _read_rows([osp.join(out_dir, CONFIDENCE_CSV)] + part_files)
+        names = [pseudo_label_name(dataset.get_data_info(i)['img_path']) for i in range(len(dataset))]
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, lineterminator='\n')
+        writer.writeheader()
+        for name in names:
+            if name in merged:
+                writer.writerow({k: merged[name].get(k, '') for k in CSV_FIELDS})
+        atomic_write_text(osp.join(out_dir, CONFIDENCE_CSV), out.getvalue())
+        atomic_write_text(manifest_path, json.dumps(manifest, indent=2))
+        for f in part_files:
+            os.remove(f)
+        os.rmdir(parts_dir)
+    barrier()
     return manifest

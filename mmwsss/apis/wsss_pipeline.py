@@ -131,11 +131,21 @@ class WSSSPipeline:
         return stats
 
     def _segmenter_classes(self) -> List[str]:
-        """Class names (background first) of the segmenter's dataset type (config read once)."""
+        """Class names (background first) of the segmenter's test dataset: its ``metainfo`` or its type's
+        ``METAINFO`` (config read once)."""
         if self._classes is None:
             from mmseg.registry import DATASETS
-            dataset_type = self._sub_config('segmenter').test_dataloader.dataset.type
-            self._classes = list(DATASETS.get(dataset_type).METAINFO['classes'])
+            dataset = self._sub_config('segmenter').test_dataloader.dataset
+            classes = (dataset.get('metainfo') or {}).get('classes')
+            if classes is None:
+                dataset_cls = DATASETS.get(dataset.type)
+                if dataset_cls is None:
+                    raise KeyError(f'dataset type {dataset.type!r} of the segmenter config is not registered')
+                classes = dataset_cls.METAINFO.get('classes')
+            if not classes:
+                raise ValueError(f'the segmenter config names no classes: give its test dataset a type with '
+                                 f'METAINFO or metainfo=dict(classes=...)')
+            self._classes = list(classes)
         return self._classes
 
     @staticmethod

@@ -1,0 +1,382 @@
+"""Convert a folder-per-class tree (your own OK / NG data) into the mmwsss layout.
+
+Source::
+
+    ROOT/
+      good/        *.png | *.jpg | *.bmp | *.tif ...   defect-free images (``ok=('good',)``; several allowed)
+      scratch/     ...                                  one folder per defect type; class names = folder names
+      dent/        ...                                  (sub-folders are searched recursively)
+    MASKS/                                              optional, for evaluation only
+      scratch/<stem>.png                                matched by class folder and file stem
+
+Output: ``DATA_ROOT/{img_dir,ann_dir,image_labels}`` (see :mod:`mmwsss.datasets.layout`) plus
+``dataset_info.json`` (classes, palette, counts) and ``conversion.json`` (options, per-file notes, skipped
+files). Class ids follow the sorted folder names (or ``classes``); ``good`` images have no label.
+
+Split: per class folder, the sorted file list is shuffled with ``numpy.random.default_rng(seed)`` and cut at
+``ratios``. When masks cover only part of the defective images, the masked ones make up val + test (cut
+val:test) and the others go to train: masks are for evaluation, image labels for training.
+
+Guarantees: the source tree is only read; every output file is written atomically; a re-run with the same
+options skips finished files after verifying that they decode (``resume``) and a run with other options is
+refused instead of mixing two splits in one folder.
+"""
+import hashlib
+import json
+import os
+import os.path as osp
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import cv2
+import numpy as np
+
+from mmwsss.utils import atomic_write_bytes, atomic_write_png, atomic_write_text
+from .image_normalization import normalize_image
+from .layout import ANN_DIR, IMG_DIR, SPLITS, DatasetLayoutError, format_label_line, labels_file
+from .mtd_converter import split_counts
+
+IMAGE_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp', '.pgm', '.ppm')
+COPY_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.bmp')
+DEFAULT_PALETTE = [[0, 0, 0], [230, 25, 75], [60, 180, 75], [255, 225, 25], [0, 130, 200], [245, 130, 48],
+                   [145, 30, 180], [70, 240, 240], [240, 50, 230], [210, 245, 60], [250, 190, 212],
+                   [0, 128, 128], [220, 190, 255], [170, 110, 40], [128, 0, 0], [170, 255, 195]]
+
+
+
+@dataclass
+class SourceImage:
+    """One output image: its source file(s) as ``(folder, path inside the folder, class id)`` and its
+    class ids (empty = defect-free); ``masks`` maps a class id to its mask file."""
+    sources: List[Tuple[str, str, int]]
+    masks: Dict[int, str] = field(default_factory=dict)
+
+    @property
+    def folder(self) -> str:
+        return self.sources[0][0]
+
+    @property
+    def labels(self) -> List[int]:
+        return sorted({cls for _, _, cls in self.sources if cls})
+
+    @property
+    def out_stem(self) -> str:
+        folder, rel, _ = self.sources[0]
+        return f"{folder}__{osp.splitext(rel)[0].replace(os.sep, '__')}"
+
+
+def palette_for(num_classes: int) -> List[List[int]]:
+    """``num_classes`` colours (background black first), deterministic beyond the fixed list."""
+    rng = np.random.default_rng(0)
+    extra = rng.integers(0, 256, size=(max(0, num_classes - len(DEFAULT_PALETTE)), 3)).tolist()
+    return (DEFAULT_PALETTE + extra)[:num_classes]
+
+
+def _list_images(folder: str) -> List[str]:
+    """Image files under ``folder`` (recursive, sorted), as paths relative to it."""
+    out = []
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
+        dirnames.sort()
+        out += [osp.relpath(osp.join(dirpath, f), folder) for f in sorted(filenames)
+                if f.lower().endswith(IMAGE_EXTENSIONS) and not f.startswith('.')]
+    return out
+
+
+def _file_digest(path: str) -> str:
+    digest = hashlib.sha1()
+    with open(path, 'rb') as f:
+        for chunk in iter(lambda: f.read(1 << 20), b''):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def scan_tree(root: str, ok: Sequence[str], classes: Optional[Sequence[str]] = None,
+              ignore: Sequence[str] = (), multi_label: bool = False) -> Tuple[List[str], List[SourceImage]]:
+    """Find the class folders of ``root`` and their images.
+
+    Returns:
+        ``(defect class names, images)``; class id ``k`` (1-based) is ``names[k - 1]``.
+    Raises:
+        DatasetLayoutError: missing root or OK folder, no defect folder, an empty class folder, a file name
+        in two class folders (unless ``multi_label`` and identical defect images: one image, several labels).
+    """
+    if not osp.isdir(root):
+        raise DatasetLayoutError(f'source folder not found: {root}')
+    if isinstance(ok, str):
+        ok = [ok]
+    folders = sorted(d for d in os.listdir(root)
+                     if osp.isdir(osp.join(root, d)) and not d.startswith('.') and d not in ignore)
+    missing_ok = [d for d in ok if d not in folders]
+    if missing_ok:
+        raise DatasetLayoutError(
+            f'defect-free folder(s) {missing_ok} not found in {root} (folders: {folders}); pass the right --ok')
+    defect_folders = [d for d in folders if d not in ok]
+    if classes:
+        unknown = [c for c in classes if c not in defect_folders]
+        extra = [d for d in defect_folders if d not in classes]
+        if unknown or extra or len(set(classes)) != len(classes):
+            raise DatasetLayoutError(
+                f'--classes {list(classes)} must name every defect folder of {root} exactly once: '
+                f'not found {unknown}, not listed {extra} (use --ignore for folders to leave out)')
+        defect_folders = list(classes)
+    if not defect_folders:
+        raise DatasetLayoutError(f'no defect folder in {root}: besides {list(ok)} at least one folder of '
+                                 'defective images (NG, or one per defect type) is needed')
+    images: Dict[Tuple[str, str], SourceImage] = {}
+    by_name: Dict[str, List[Tuple[str, str]]] = {}
+    for folder in list(ok) + defect_folders:
+        rels = _list_images(osp.join(root, folder))
+        if not rels:
+            raise DatasetLayoutError(
+                f'class folder {osp.join(root, folder)} holds no images ({" ".join(IMAGE_EXTENSIONS)}): add '
+                f'images, remove the folder or pass --ignore {folder}')
+        cls = 0 if folder in ok else defect_folders.index(folder) + 1
+        for rel in rels:
+            images[(folder, rel)] = SourceImage([(folder, rel, cls)])
+            by_name.setdefault(osp.basename(rel), []).append((folder, rel))
+    for name, hits in by_name.items():
+        hit_folders = sorted({f for f, _ in hits})
+        if len(hit_folders) < 2:
+            continue
+        paths = [osp.join(root, f, r) for f, r in hits]
+        if len({_file_digest(p) for p in paths}) > 1:
+            raise DatasetLayoutError(
+                f'file name {name!r} appears in several class folders with different content: {paths}. '
+                'Names must be unique across classes: rename one of them.')
+        in_ok = [f for f in hit_folders if f in ok]
+        if in_ok:
+            raise DatasetLayoutError(
+                f'the same image {name!r} is filed as defect-free ({in_ok}) and as defective: {paths}. '
+                'Remove it from one of the folders.')
+        if not multi_label:
+            raise DatasetLayoutError(
+                f'the same image {name!r} is in several defect folders: {paths}. Pass --multi-label to treat it '
+                'as one image with several defect types, or remove the copies.')
+        first = images[hits[0]]
+        for key in hits[1:]:
+            first.sources += images.pop(key).sources
+    return defect_folders, list(images.values())
+
+
+def attach_masks(images: List[SourceImage], mask_root: str) -> int:
+    """Match ``MASKS/<folder>/<same sub-path and stem>.<ext>`` to every source of every image.
+
+    Returns:
+        number of images with at least one mask.
+    """
+    if not osp.isdir(mask_root):
+        raise DatasetLayoutError(f'mask folder not found: {mask_root}')
+    index: Dict[Tuple[str, str], str] = {}
+    for folder in sorted(os.listdir(mask_root)):
+        if osp.isdir(osp.join(mask_root, folder)):
+            for rel in _list_images(osp.join(mask_root, folder)):
+                key = (folder, osp.splitext(rel)[0])
+                if key in index:
+                    raise DatasetLayoutError(
+                        f'two masks for one image: {index[key]} and {osp.join(mask_root, folder, rel)}')
+                index[key] = osp.join(mask_root, folder, rel)
+    for im in images:
+        for folder, rel, cls in im.sources:
+            path = index.get((folder, osp.splitext(rel)[0]))
+            if path is not None:
+                im.masks[cls] = path
+    return sum(bool(im.masks) for im in images)
+
+
+def read_binary_mask(path: str, shape: Tuple[int, int], mask_thr: Optional[int]) -> np.ndarray:
+    """(H, W) bool defect mask of a source mask file; validates size and values.
+
+    Without ``mask_thr`` the mask must be binary (values in {0, 1} or {0, 255}); with it, ``>= mask_thr``
+    is defect (anti-aliased masks such as MTD's).
+    """
+    from .layout import read_image
+    mask = read_image(path, cv2.IMREAD_UNCHANGED)
+    if mask.ndim == 3:
+        if not (mask[..., :3] == mask[..., :1]).all():
+            raise DatasetLayoutError(f'colour mask {path}: masks must be single-channel (0 = background)')
+        mask = mask[..., 0]
+    if mask.shape != tuple(shape):
+        raise DatasetLayoutError(
+            f'mask size {mask.shape[1]}x{mask.shape[0]} differs from its image ({shape[1]}x{shape[0]}): {path}; '
+            'masks must be pixel-aligned with their image')
+    if mask_thr is not None:
+        return mask >= mask_thr
+    values = set(np.unique(mask).tolist())
+    if not (values <= {0, 1} or values <= {0, 255}):
+        shown = sorted(values)[:8]
+        raise DatasetLayoutError(
+            f'mask {path} holds values {shown}{"..." if len(values) > 8 else ""}: binary masks (0/255 or 0/1) '
+            'expected; pass --mask-thr 128 to binarize anti-aliased masks')
+    return mask > 0
+
+
+def assign_splits(images: List[SourceImage], ratios: Sequence[float], seed: int) -> Dict[str, List[SourceImage]]:
+    """Stratified seeded split by (first) class folder; see the module docstring for partial masks."""
+    if len(ratios) != 3 or any(r < 0 for r in ratios) or abs(sum(ratios) - 1) > 1e-6:
+        raise ValueError(f'ratios must be three non-negative numbers summing to 1, got {list(ratios)}')
+    defective = [im for im in images if im.labels]
+    masked = sum(bool(im.masks) for im in defective)
+    partial = 0 < masked < len(defective)
+    groups: Dict[str, List[SourceImage]] = {}
+    for im in images:
+        groups.setdefault(im.folder, []).append(im)
+    splits: Dict[str, List[SourceImage]] = {s: [] for s in SPLITS}
+    for folder in sorted(groups):
+        group = sorted(groups[folder], key=lambda im: im.sources[0][1])
+        if partial and group[0].labels:
+            with_mask = [im for im in group if im.masks]
+            splits['train'] += [im for im in group if not im.masks]
+            order = np.random.default_rng(seed).permutation(len(with_mask))
+            eval_ratio = ratios[1] / max(ratios[1] + ratios[2], 1e-9)
+            n_val = int(round(len(with_mask) * eval_ratio))
+            for rank, idx in enumerate(order):
+                splits['val' if rank < n_val else 'test'].append(with_mask[idx])
+            continue
+        order = np.random.default_rng(seed).permutation(len(group))
+        n_train, n_val, _ = split_counts(len(group), ratios)
+        for rank, idx in enumerate(order):
+            split = 'train' if rank < n_train else 'val' if rank < n_train + n_val else 'test'
+            splits[split].append(group[idx])
+    return splits
+
+
+def check_split_balance(counts: Dict[str, Dict[str, int]], ratios: Sequence[float]) -> None:
+    """Every split needs images; train and test need defect-free and defective ones."""
+    for split in SPLITS:
+        c = counts[split]
+        if c['defect_free'] + c['defective'] == 0:
+            raise DatasetLayoutError(f'split {split!r} would be empty with ratios {list(ratios)}: add images or '
+                                     'change --ratios')
+        for kind in ('defect_free', 'defective'):
+            if split in ('train', 'test') and c[kind] == 0:
+                raise DatasetLayoutError(
+                    f'split {split!r} would hold no {kind.replace("_", "-")} images ({counts}); the weakly '
+                    f'supervised pipeline needs both in train and test: add images or change --ratios')
+
+
+def _options_key(options: dict) -> dict:
+    return {k: v for k, v in options.items() if k not in ('skip_bad', 'resume')}
+
+
+def convert_folders(root: str,
+                    out_dir: str,
+                    ok: Sequence[str] = ('OK', ),
+                    classes: Optional[Sequence[str]] = None,
+                    ignore: Sequence[str] = (),
+                    mask_root: Optional[str] = None,
+                    mask_thr: Optional[int] = None,
+                    seed: int = 0,
+                    ratios: Sequence[float] = (0.7, 0.1, 0.2),
+                    multi_label: bool = False,
+                    skip_bad: bool = False,
+                    resume: bool = True,
+                    progress: bool = False) -> Dict:
+    """Convert the tree at ``root`` into ``out_dir`` (see the module docstring).
+
+    Args:
+        ok: names of the defect-free folder(s).
+        classes: defect folder order (class ids 1..K); default sorted folder names.
+        ignore: folders of ``root`` to leave out.
+        mask_root: optional mask tree ``MASKS/<folder>/<stem>.<ext>``; ``mask_thr`` binarizes non-binary masks.
+        skip_bad: leave unreadable / zero-byte images out and list them in the report instead of failing.
+        resume: keep finished output files that decode; ``False`` rewrites them.
+
+    Returns:
+        the report also written to ``conversion.json``: classes, per-split counts, skipped and normalized
+        files, how many files were written and reused.
+    """
+    from .layout import read_image
+    root, out_dir = osp.abspath(root), osp.abspath(out_dir)
+    for a, b in ((out_dir, root), (root, out_dir)):
+        if a == b or a.startswith(b + os.sep):
+            raise DatasetLayoutError(f'the output folder {out_dir} and the source {root} must not contain each other '
+                                     '(sources are never modified): choose another output folder')
+    if mask_thr is not None and not 0 < mask_thr <= 65535:
+        raise ValueError(f'mask_thr must be in 1..65535, got {mask_thr}')
+    options = dict(root=root, ok=list(ok), classes=list(classes or []), ignore=list(ignore),
+                   mask_root=osp.abspath(mask_root) if mask_root else None, mask_thr=mask_thr, seed=seed,
+                   ratios=[float(r) for r in ratios], multi_label=multi_label)
+    report_path = osp.join(out_dir, 'conversion.json')
+    if osp.isfile(report_path):
+        with open(report_path) as f:
+            before = json.load(f).get('options', {})
+        if _options_key(before) != _options_key(options):
+            changed = sorted(k for k in options if before.get(k) != options[k])
+            raise DatasetLayoutError(
+                f'{out_dir} holds a conversion with other options ({", ".join(changed)} differ): choose another '
+                'output folder or delete it; a re-run with the same options resumes')
+    defect_folders, images = scan_tree(root, ok, classes, ignore, multi_label)
+    if mask_root:
+        attach_masks(images, mask_root)
+    splits = assign_splits(images, ratios, seed)
+    check_split_balance({s: dict(defect_free=sum(not im.labels for im in splits[s]),
+                                 defective=sum(bool(im.labels) for im in splits[s])) for s in SPLITS}, ratios)
+
+    skipped, normalized, written, reused = [], [], 0, 0
+    counts = {s: dict(defect_free=0, defective=0, with_masks=0) for s in SPLITS}
+    lines: Dict[str, List[str]] = {s: [] for s in SPLITS}
+    mask_splits = {s: bool(mask_root) and all(im.masks or not im.labels for im in splits[s]) for s in SPLITS}
+    for split in SPLITS:
+        seq = splits[split]
+        if progress:
+            from tqdm import tqdm
+            seq = tqdm(seq, desc=f'convert {split}', unit='img')
+        for im in seq:
+            folder, rel, _ = im.sources[0]
+            src = osp.join(root, folder, rel)
+            ext = osp.splitext(rel)[1].lower()
+            candidates = [im.out_stem + ext] if ext in COPY_EXTENSIONS else []
+            candidates.append(im.out_stem + '.png')
+            done = next((c for c in candidates if resume and osp.isfile(osp.join(out_dir, IMG_DIR, split, c))), None)
+            shape = None
+            if done is not None:
+                existing = cv2.imread(osp.join(out_dir, IMG_DIR, split, done), cv2.IMREAD_UNCHANGED)
+                if existing is None:
+                    done = None
+                else:
+                    shape, name = existing.shape[:2], done
+                    reused += 1
+            if done is None:
+                try:
+                    img = read_image(src, cv2.IMREAD_UNCHANGED)
+                except DatasetLayoutError as err:
+                    if not skip_bad:
+                        raise DatasetLayoutError(f'{err} (or pass --skip-bad to leave such files out and list them '
+                                                 'in conversion.json)') from err
+                    skipped.append(dict(file=src, reason=str(err)))
+                    continue
+                img8, note = normalize_image(img, src)
+                shape = img8.shape[:2]
+                if not note and ext in COPY_EXTENSIONS:
+                    name = im.out_stem + ext
+                    with open(src, 'rb') as f:
+                        atomic_write_bytes(osp.join(out_dir, IMG_DIR, split, name), f.read())
+                else:
+                    name = im.out_stem + '.png'
+                    atomic_write_png(osp.join(out_dir, IMG_DIR, split, name), img8)
+                    normalized.append(dict(file=src, note=note or f'{ext} -> .png'))
+                written += 1
+            if mask_splits[split]:
+                label = np.zeros(shape, np.uint8)
+                for cls, mask_path in sorted(im.masks.items()):
+                    defect = read_binary_mask(mask_path, shape, mask_thr)
+                    if cls == 0 and defect.any():
+                        raise DatasetLayoutError(
+                            f'mask {mask_path} marks defect pixels on an image filed as defect-free ({folder}); '
+                            'move the image to its defect folder or clear the mask')
+                    label[defect] = cls
+                atomic_write_png(osp.join(out_dir, ANN_DIR, split, im.out_stem + '.png'), label)
+                counts[split]['with_masks'] += 1
+            lines[split].append(format_label_line(name, im.labels))
+            counts[split]['defective' if im.labels else 'defect_free'] += 1
+    check_split_balance(counts, ratios)
+    for split in SPLITS:
+        atomic_write_text(labels_file(out_dir, split), '\n'.join(lines[split]) + '\n')
+    class_names = ['background'] + list(defect_folders)
+    info = dict(classes=class_names, palette=palette_for(len(class_names)), ok_folders=list(ok),
+                masks={s: mask_splits[s] for s in SPLITS}, counts=counts)
+    atomic_write_text(osp.join(out_dir, 'dataset_info.json'), json.dumps(info, indent=2))
+    report = dict(options=options, classes=class_names, counts=counts, masks=info['masks'], written=written,
+                  reused=reused, skipped=skipped, normalized=normalized)
+    atomic_write_text(report_path, json.dumps(report, indent=2))
+    return report
