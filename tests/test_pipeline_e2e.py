@@ -77,6 +77,15 @@ def test_toy_pipeline_end_to_end_and_resume(toy_pipeline_cfg, tmp_path):
     assert '| segmenter, round 2 | test |' in open(osp.join(work_dir, 'results.md')).read()
     assert '| segmenter | test |' in open(osp.join(work_dir, 'results.md')).read()
     assert len(results['overlays']) == 2
+    # both visualizer backends of the runtime configs wrote: local scalars and TensorBoard event files
+    import glob
+    for stage in ('classifier', 'segmenter'):
+        assert glob.glob(osp.join(work_dir, stage, '*', 'vis_data', 'scalars.json')), stage
+        assert glob.glob(osp.join(work_dir, stage, '*', 'vis_data', 'events.out.tfevents.*')), stage
+    # pseudo-labels come with their per-image confidence (review queue)
+    import csv
+    with open(osp.join(pipeline.pseudo_label_dir(), 'confidence.csv')) as f:
+        assert len(list(csv.DictReader(f))) == 24
     row = cv2.imread(results['overlays'][0])
     assert row.shape[1] == 5 * row.shape[0]  # image | GT | CAM | pseudo-label | prediction
 

@@ -92,7 +92,9 @@ def check_checkpoint_classes(model, classes: List[str], checkpoint: Optional[str
     if head_classes is not None and head_classes != len(classes):
         raise ValueError(f'the classifier {checkpoint or ""} predicts {head_classes} classes, the dataset has '
                          f'{len(classes)} ({", ".join(classes)}): use the checkpoint trained on this dataset')
-    trained = (getattr(model, 'dataset_meta', None) or {}).get('classes')
+    # mmpretrain's init_model keeps the checkpoint's meta.dataset_meta as `_dataset_meta`
+    meta = getattr(model, '_dataset_meta', None) or getattr(model, 'dataset_meta', None) or {}
+    trained = meta.get('classes')
     if trained is not None and list(trained) != list(classes):
         raise ValueError(f'the classifier checkpoint {checkpoint} was trained on classes {list(trained)}, the '
                          f'dataset has {list(classes)}: use the checkpoint trained on this dataset (same class '

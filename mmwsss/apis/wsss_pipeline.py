@@ -104,27 +104,27 @@ class WSSSPipeline:
         return self.state
 
     def stage_data(self) -> Dict:
+        """Convert the data when ``data_root`` is missing (``data_preparation=dict(type, src, **options)``, see
+        :mod:`mmwsss.datasets.converters`), then validate every split. The train split needs defective and
+        (unless ``require_defect_free=False``, e.g. NEU-Seg) defect-free images; test needs GT masks."""
+        from mmwsss.datasets.converters import convert_dataset
         root = self.cfg.data_root
-        prep = self.cfg.get('data_preparation')
+        prep = dict(self.cfg.get('data_preparation') or {})
         if not osp.isdir(root) and prep:
-            if prep['type'] == 'synthetic':
-                from mmwsss.datasets.synthetic_defects import SyntheticSpec, write_synthetic_dataset
-                write_synthetic_dataset(root, SyntheticSpec(**prep.get('spec', {})), progress=True)
-            elif prep['type'] == 'mtd':
-                from mmwsss.datasets.mtd_converter import convert_mtd
-                src = prep['src']
-                if not osp.isabs(src):
-                    src = osp.normpath(osp.join(os.getcwd(), src))
-                convert_mtd(src, root, seed=prep.get('seed', 0), ratios=prep.get('ratios', (0.7, 0.1, 0.2)))
-            else:
-                raise ValueError(f"data_preparation.type must be 'synthetic' or 'mtd', got {prep['type']!r}")
+            kind, src = prep.pop('type'), prep.pop('src', None)
+            if src and not osp.isabs(src):
+                src = osp.normpath(osp.join(os.getcwd(), src))
+            convert_dataset(kind, src, root, progress=True, **prep)
         check_data_root(root)
         num_classes = len(self._segmenter_classes())
+        need_free = self.cfg.get('require_defect_free', True)
         stats = {}
         for split in SPLITS:
             has_masks = osp.isdir(osp.join(root, ANN_DIR, split))
             stats[split] = validate_split(root, split, num_classes, check_masks=has_masks,
-                                          require_both=(split == 'train'))
+                                          require_both=(split == 'train' and need_free))
+            if split == 'train' and stats[split]['defective'] == 0:
+                raise DatasetLayoutError(f'the train split of {root} has no defective images: nothing to learn')
         if not osp.isdir(osp.join(root, ANN_DIR, 'test')):
             raise DatasetLayoutError(f'{osp.join(root, ANN_DIR, "test")} missing: the test split needs GT masks '
                                      'to evaluate the segmenter')

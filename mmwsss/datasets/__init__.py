@@ -1,5 +1,7 @@
-from .builtin_datasets import (MTD_CLASSES, MTD_FOLDERS, MTD_FREE_FOLDER, MTDClsDataset, MTDDataset,
-                               SyntheticDefectClsDataset, SyntheticDefectDataset)
+from .builtin_datasets import (DAGM_CLASSES, KSDD2_CLASSES, MTD_CLASSES, MTD_FOLDERS, MTD_FREE_FOLDER, NEU_SEG_CLASSES,
+                               DAGMClsDataset, DAGMDataset, KSDD2ClsDataset, KSDD2Dataset, MTDClsDataset, MTDDataset,
+                               NEUSegClsDataset, NEUSegDataset, SyntheticDefectClsDataset, SyntheticDefectDataset)
+from .converters import CONVERTERS, convert_dataset
 from .defect_cls_dataset import DefectClsDataset
 from .defect_seg_dataset import DefectSegDataset
 from .layout import DatasetLayoutError, read_image_labels, validate_split
@@ -7,6 +9,8 @@ from .pseudo_label_dataset import PseudoLabelDataset, pseudo_label_name
 
 __all__ = [
     'DefectSegDataset', 'DefectClsDataset', 'SyntheticDefectDataset', 'SyntheticDefectClsDataset',
-    'MTDDataset', 'MTDClsDataset', 'PseudoLabelDataset', 'DatasetLayoutError', 'read_image_labels',
-    'validate_split', 'pseudo_label_name', 'MTD_CLASSES', 'MTD_FOLDERS', 'MTD_FREE_FOLDER'
+    'MTDDataset', 'MTDClsDataset', 'NEUSegDataset', 'NEUSegClsDataset', 'KSDD2Dataset', 'KSDD2ClsDataset',
+    'DAGMDataset', 'DAGMClsDataset', 'PseudoLabelDataset', 'DatasetLayoutError', 'read_image_labels',
+    'validate_split', 'pseudo_label_name', 'MTD_CLASSES', 'MTD_FOLDERS', 'MTD_FREE_FOLDER', 'NEU_SEG_CLASSES',
+    'KSDD2_CLASSES', 'DAGM_CLASSES', 'CONVERTERS', 'convert_dataset'
 ]

@@ -1,0 +1,167 @@
+"""Pseudo-label generation: two processes (torchrun, gloo) write the same files as one; resume after an
+interruption; bad inputs (corrupt image, other classes, other settings) fail with messages or are skipped; the review
+queue and galleries built from confidence.csv."""
+import csv
+import json
+import os
+import os.path as osp
+import shutil
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from mmwsss.apis import prepare_config
+from mmwsss.apis.pseudo_label_generation import generate_pseudo_labels, pseudo_label_confidence
+from mmwsss.datasets import DatasetLayoutError
+
+OPTIONS = {'cam_dataloader.num_workers': 0, 'cam_dataloader.batch_size': 5, 'model.backbone.base_channels': 8,
+           'model.backbone.stem_channels': 8, 'model.head.in_channels': 64}
+CLS_CONFIG = ('configs', 'classifier', 'resnet18-w32_1xb16-25e_synthetic-128x128.py')
+
+
+@pytest.fixture
+def cls_cfg(repo_root, tiny_synthetic):
+    return prepare_config(osp.join(repo_root, *CLS_CONFIG), data_root=tiny_synthetic, cfg_options=OPTIONS)
+
+
+@pytest.fixture
+def checkpoint(cls_cfg, tmp_path):
+    """A tiny classifier saved like mmengine does (state_dict + meta.dataset_meta)."""
+    from mmengine.registry import DefaultScope
+    from mmpretrain.registry import MODELS
+    torch.manual_seed(0)
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        model = MODELS.build(cls_cfg.model)
+    model.init_weights()
+    with torch.no_grad():
+        model.head.fc.weight.abs_()
+    path = str(tmp_path / 'cls.pth')
+    torch.save(dict(state_dict=model.state_dict(),
+                    meta=dict(dataset_meta=dict(classes=['scratch', 'pit', 'stain']))), path)
+    return path
+
+
+def read_folder(folder):
+    pngs = {f: cv2.imread(osp.join(folder, f), cv2.IMREAD_UNCHANGED) for f in sorted(os.listdir(folder))
+            if f.endswith('.png')}
+    with open(osp.join(folder, 'confidence.csv'), newline='') as f:
+        rows = list(csv.DictReader(f))
+    return pngs, rows
+
+
+def test_two_processes_write_the_same_files_as_one(repo_root, tiny_synthetic, cls_cfg, checkpoint, tmp_path):
+    single = str(tmp_path / 'single')
+    one = generate_pseudo_labels(cls_cfg, checkpoint, single, progress=False)
+    assert one['written'] == one['images'] == 24 and one['world_size'] == 1
+    two = str(tmp_path / 'two')
+    options = [f'{k}={v}' for k, v in OPTIONS.items()]
+    cmd = [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node=2', '--master_port=29533',
+           osp.join(repo_root, 'tools', 'generate_pseudo_labels.py'), osp.join(repo_root, *CLS_CONFIG), checkpoint,
+           '--out-dir', two, '--device', 'cpu', '--data-root', tiny_synthetic, '--launcher', 'pytorch',
+           '--cfg-options', *options]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600,
+                          env=dict(os.environ, OMP_NUM_THREADS='1'))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert 'wrote 24 of 24 pseudo-labels' in proc.stdout
+    manifest = json.load(open(osp.join(two, 'manifest.json')))
+    assert manifest['world_size'] == 2 and manifest['written'] == 24
+    assert manifest['checkpoint_sha256'] == one['checkpoint_sha256']
+    pngs_one, rows_one = read_folder(single)
+    pngs_two, rows_two = read_folder(two)
+    assert pngs_one.keys() == pngs_two.keys() and len(pngs_one) == 24
+    for name in pngs_one:
+        assert np.array_equal(pngs_one[name], pngs_two[name]), name
+    assert [r['image'] for r in rows_one] == [r['image'] for r in rows_two]
+    for a, b in zip(rows_one, rows_two):
+        assert a['classes'] == b['classes'] and abs(float(a['confidence']) - float(b['confidence'])) < 1e-3
+    assert not osp.exists(osp.join(two, '.parts')), 'per-rank CSVs are merged and removed'
+
+
+def test_resume_after_interruption(cls_cfg, checkpoint, tmp_path, monkeypatch):
+    reference = str(tmp_path / 'ref')
+    generate_pseudo_labels(cls_cfg, checkpoint, reference, progress=False)
+    out = str(tmp_path / 'out')
+    import mmwsss.apis.pseudo_label_generation as gen
+    calls = {'n': 0}
+    original = gen.cams_to_pseudo_labels
+
+    def dying(*args, **kwargs):
+        calls['n'] += 1
+        if calls['n'] > 12:
+            raise KeyboardInterrupt('simulated kill')
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(gen, 'cams_to_pseudo_labels', dying)
+    with pytest.raises(KeyboardInterrupt):
+        generate_pseudo_labels(cls_cfg, checkpoint, out, progress=False)
+    assert not osp.isfile(osp.join(out, 'manifest.json')) and len(
+        [f for f in os.listdir(out) if f.endswith('.png')]) == 12
+    monkeypatch.setattr(gen, 'cams_to_pseudo_labels', original)
+    again = generate_pseudo_labels(cls_cfg, checkpoint, out, progress=False)
+    assert again['written'] == 12, 'only the unfinished images are redone'
+    ref_pngs, ref_rows = read_folder(reference)
+    pngs, rows = read_folder(out)
+    assert all(np.array_equal(ref_pngs[n], pngs[n]) for n in ref_pngs) and len(pngs) == 24
+    assert [r['image'] for r in rows] == [r['image'] for r in ref_rows]
+
+
+def test_refuses_other_settings_and_other_classes(cls_cfg, checkpoint, tmp_path):
+    out = str(tmp_path / 'out')
+    generate_pseudo_labels(cls_cfg, checkpoint, out, progress=False, bg_thr=0.2, fg_thr=0.6)
+    with pytest.raises(ValueError, match=r'other settings \(bg_thr differ'):
+        generate_pseudo_labels(cls_cfg, checkpoint, out, progress=False, bg_thr=0.1, fg_thr=0.6)
+    rewritten = generate_pseudo_labels(cls_cfg, checkpoint, out, progress=False, bg_thr=0.1, fg_thr=0.6,
+                                       resume=False)
+    assert rewritten['written'] == 24
+    other = str(tmp_path / 'other.pth')
+    state = torch.load(checkpoint, weights_only=False)
+    state['meta']['dataset_meta']['classes'] = ['pit', 'stain', 'scratch']
+    torch.save(state, other)
+    with pytest.raises(ValueError, match=r"trained on classes \['pit', 'stain', 'scratch'\].*same class names"):
+        generate_pseudo_labels(cls_cfg, other, str(tmp_path / 'x'), progress=False)
+
+
+def test_corrupt_image_stops_with_its_name_or_is_skipped(cls_cfg, checkpoint, tiny_synthetic, tmp_path):
+    data = str(tmp_path / 'data')
+    shutil.copytree(tiny_synthetic, data)
+    victim = sorted(os.listdir(osp.join(data, 'img_dir', 'train')))[3]
+    open(osp.join(data, 'img_dir', 'train', victim), 'wb').write(b'garbage')
+    cfg = prepare_config(cls_cfg.filename, data_root=data, cfg_options=OPTIONS)
+    with pytest.raises(DatasetLayoutError, match=rf'cannot load .*{victim}.*--skip-bad'):
+        generate_pseudo_labels(cfg, checkpoint, str(tmp_path / 'a'), progress=False)
+    manifest = generate_pseudo_labels(cfg, checkpoint, str(tmp_path / 'b'), progress=False, skip_bad=True)
+    assert manifest['written'] == 23 and [osp.basename(s['file']) for s in manifest['skipped']] == [victim]
+
+
+def test_confidence_rule():
+    scores = torch.tensor([[0.0, 0.4, 0.9], [1.0, 0.05, 0.55]])
+    label = torch.tensor([[0, 255, 1], [1, 0, 1]])
+    # defect pixels 0.9, 1.0, 0.55 -> margins (s - .5) / .5 = .8, 1, .1 -> mean .6333; 3 defect / 4 decided-or-ignored
+    assert pseudo_label_confidence(scores, label, True, 0.3, 0.5) == pytest.approx(0.6333 * 3 / 4, abs=1e-4)
+    assert pseudo_label_confidence(scores, torch.zeros_like(label), True, 0.3, 0.5) == 0.0
+    assert pseudo_label_confidence(scores, torch.zeros_like(label), False, 0.3, 0.5) == 1.0
+
+
+def test_review_queue_and_galleries(cls_cfg, checkpoint, tmp_path):
+    from mmwsss.visualization import read_confidence, write_review
+    labels = str(tmp_path / 'pl')
+    generate_pseudo_labels(cls_cfg, checkpoint, labels, progress=False)
+    rows = read_confidence(labels)
+    assert len(rows) == 24 and all(0.0 <= r['confidence'] <= 1.0 for r in rows)
+    assert all(r['confidence'] == 1.0 for r in rows if not r['classes'])
+    out = write_review(labels, str(tmp_path / 'review'), num=2, row_height=40)
+    with open(out['review_order']) as f:
+        queue = list(csv.DictReader(f))
+    conf = [float(r['confidence']) for r in queue]
+    assert conf == sorted(conf) and len(queue) == sum(bool(r['classes']) for r in rows)
+    for name, paths in out['galleries'].items():
+        worst = cv2.imread(paths['worst'])
+        assert worst.shape[0] == 40 * min(2, sum(name in r['classes'] for r in rows))
+        members = sorted((r for r in rows if name in r['classes']), key=lambda r: (r['confidence'], r['image']))
+        full = cv2.imread(osp.join(str(tmp_path / 'review'), 'overlays', members[0]['image']))
+        assert full.shape[:2] == (64, 128), 'full-resolution overlay: image | blended label'
+        assert out['mean_confidence'][name] == pytest.approx(np.mean([r['confidence'] for r in members]), abs=1e-4)
