@@ -111,3 +111,26 @@ def test_toy_pipeline_end_to_end_and_resume(toy_pipeline_cfg, tmp_path):
     toy_pipeline_cfg.cam.bg_thr = 0.1
     with pytest.raises(RuntimeError, match='different pipeline config'):
         WSSSPipeline(toy_pipeline_cfg, work_dir)
+
+
+def test_changed_settings_refuse_only_finished_stages(toy_pipeline_cfg, tmp_path):
+    import copy
+    work_dir = str(tmp_path / 'work')
+    pipeline = WSSSPipeline(toy_pipeline_cfg, work_dir)
+    for stage in ('data', 'classifier', 'pseudo_labels', 'segmenter'):  # as if these had run
+        pipeline.state['stages'][stage] = dict(done=True)
+        pipeline.state['stage_fingerprints'][stage] = pipeline.stage_fingerprint(stage)
+    pipeline._save_state()
+    more_rounds = copy.deepcopy(toy_pipeline_cfg)
+    more_rounds.refinement.rounds = 3  # refinement has not run: may change
+    more_rounds.fully_supervised = dict(config=None)
+    assert WSSSPipeline(more_rounds, work_dir).state['stages']['segmenter']['done']
+    other_cam = copy.deepcopy(toy_pipeline_cfg)
+    other_cam.cam.fg_thr = 0.9  # pseudo-labels (and the segmenter trained on them) were made with the old one
+    with pytest.raises(RuntimeError, match=r"different pipeline config: finished stage\(s\) \['pseudo_labels', "
+                                           r"'segmenter'\].*\['cam', 'segmenter'\]"):
+        WSSSPipeline(other_cam, work_dir)
+    other_data = copy.deepcopy(toy_pipeline_cfg)
+    other_data.data_root = str(tmp_path / 'elsewhere')
+    with pytest.raises(RuntimeError, match=r"\['data', 'classifier', 'pseudo_labels', 'segmenter'\]"):
+        WSSSPipeline(other_data, work_dir)

@@ -43,6 +43,13 @@ def test_unreadable_and_empty_image(data):
         validate_split(data, 'train', 4)
 
 
+def test_16bit_image_in_layout_is_refused(data):
+    name = first(data)
+    cv2.imwrite(osp.join(data, 'img_dir', 'train', name), np.full((64, 64), 4095, np.uint16))
+    with pytest.raises(DatasetLayoutError, match=rf'{name} is uint16 \(16-bit\).*folders.py'):
+        validate_split(data, 'train', 4)
+
+
 def test_mask_size_and_values(data):
     name = first(data)
     mask_path = osp.join(data, 'ann_dir', 'train', name[:-4] + '.png')

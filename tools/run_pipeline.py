@@ -3,7 +3,9 @@
     python tools/run_pipeline.py configs/wsss/gradcam_r18_deeplabv3plus_synthetic.py --work-dir work_dirs/demo
 
 Re-running with the same --work-dir resumes: finished stages are skipped, an interrupted training stage
-resumes from its last checkpoint and pseudo-label generation skips finished files.
+resumes from its last checkpoint and pseudo-label generation skips finished files. Settings of stages
+that have not run yet may change between runs (e.g. `--cfg-options refinement.rounds=2` after the
+segmenter); changing what a finished stage was run with is refused.
 """
 import argparse
 import json

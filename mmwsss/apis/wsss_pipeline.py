@@ -16,6 +16,11 @@ Stages (each resumable; finished stages are recorded in ``<work_dir>/state.json`
 7. ``report``        ``results.json``, ``results.md`` and overlay PNGs.
 
 GT masks are never used for training: only to score pseudo-labels and the final segmenter.
+
+Resume rules: each finished stage records a fingerprint of the config keys it read (and of the stages it
+builds on, :data:`STAGE_INPUTS` / :data:`STAGE_DEPENDS`). Settings of stages that have not run may change
+between runs (e.g. add ``refinement.rounds`` after the segmenter); a changed input of a finished stage is
+refused (``--restart`` or another work dir).
 """
 import hashlib
 import json
@@ -31,6 +36,17 @@ from mmwsss.utils import atomic_write_text
 from .runner_config import build_runner, prepare_config, test_only_config
 
 STAGES = ('data', 'classifier', 'pseudo_labels', 'segmenter', 'refinement', 'fully_supervised', 'report')
+# pipeline-config keys each stage reads, and the stages whose outputs it builds on
+STAGE_INPUTS = dict(
+    data=('dataset_name', 'data_root', 'data_preparation', 'require_defect_free'),
+    classifier=('classifier', ),
+    pseudo_labels=('cam', ),
+    segmenter=('segmenter', ),
+    refinement=('refinement', ),
+    fully_supervised=('fully_supervised', ),
+    report=('report', ))
+STAGE_DEPENDS = dict(data=(), classifier=('data', ), pseudo_labels=('classifier', ), segmenter=('pseudo_labels', ),
+                     refinement=('segmenter', ), fully_supervised=('data', ), report=('segmenter', ))
 
 
 def _percent_to_fraction(value) -> Optional[float]:
@@ -66,15 +82,38 @@ class WSSSPipeline:
         self._classes: Optional[List[str]] = None
 
     # ------------------------------------------------------------------ state
+    def stage_fingerprint(self, stage: str) -> str:
+        """Hash of the pipeline-config keys ``stage`` and the stages it builds on read (:data:`STAGE_INPUTS`)."""
+        keys, todo = set(), [stage]
+        while todo:
+            current = todo.pop()
+            keys.update(STAGE_INPUTS[current])
+            todo.extend(STAGE_DEPENDS[current])
+        text = json.dumps({k: self.cfg.get(k) for k in sorted(keys)}, sort_keys=True, default=str)
+        return hashlib.sha1(text.encode()).hexdigest()[:12]
+
     def _load_state(self) -> Dict:
+        """Read ``state.json``. A finished stage whose inputs changed is refused (its outputs would no longer
+        match the config); settings of stages not run yet (e.g. adding ``refinement``) may change freely."""
         if not osp.isfile(self.state_path):
-            return dict(fingerprint=self.fingerprint, stages={})
+            return dict(fingerprint=self.fingerprint, stage_fingerprints={}, stages={})
         with open(self.state_path) as f:
             state = json.load(f)
-        if state.get('fingerprint') != self.fingerprint:
+        done = [s for s, v in state.get('stages', {}).items() if v.get('done')]
+        if 'stage_fingerprints' not in state:  # written by an earlier version: whole-config check, then migrate
+            if state.get('fingerprint') != self.fingerprint:
+                raise RuntimeError(
+                    f'{self.work_dir} holds a run of a different pipeline config; use another --work-dir or '
+                    'pass --restart to discard it.')
+            state['stage_fingerprints'] = {s: self.stage_fingerprint(s) for s in done}
+        changed = [s for s in done if state['stage_fingerprints'].get(s) != self.stage_fingerprint(s)]
+        if changed:
+            keys = sorted({k for s in changed for k in STAGE_INPUTS[s]})
             raise RuntimeError(
-                f'{self.work_dir} holds a run of a different pipeline config; use another --work-dir or '
-                'pass --restart to discard it.')
+                f'{self.work_dir} holds a run of a different pipeline config: finished stage(s) {changed} were run '
+                f'with other settings (config keys {keys} or what they build on); use another --work-dir or pass '
+                '--restart to discard it.')
+        state['fingerprint'] = self.fingerprint
         return state
 
     def _save_state(self) -> None:
@@ -100,6 +139,7 @@ class WSSSPipeline:
             start = time.time()
             result = getattr(self, f'stage_{stage}')()
             self.state['stages'][stage] = dict(done=True, seconds=round(time.time() - start, 1), result=result)
+            self.state['stage_fingerprints'][stage] = self.stage_fingerprint(stage)
             self._save_state()
         return self.state
 

@@ -114,6 +114,11 @@ def validate_split(data_root: str,
                 f'{labels_file(data_root, split)}: {name} has class ids {bad} outside 1..{num_classes - 1}')
         free += not labels
         img = read_image(osp.join(img_dir, name))
+        if img.dtype != np.uint8:
+            raise DatasetLayoutError(
+                f'{osp.join(img_dir, name)} is {img.dtype} ({8 * img.dtype.itemsize}-bit): the image loaders would '
+                'shift it to 8 bits blindly; convert the data with tools/dataset_converters/folders.py, which '
+                'scales by the bit depth actually used')
         if not check_masks:
             continue
         mask_path = osp.join(data_root, ANN_DIR, split, osp.splitext(name)[0] + '.png')
