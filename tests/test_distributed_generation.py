@@ -165,3 +165,25 @@ def test_review_queue_and_galleries(cls_cfg, checkpoint, tmp_path):
         full = cv2.imread(osp.join(str(tmp_path / 'review'), 'overlays', members[0]['image']))
         assert full.shape[:2] == (64, 128), 'full-resolution overlay: image | blended label'
         assert out['mean_confidence'][name] == pytest.approx(np.mean([r['confidence'] for r in members]), abs=1e-4)
+
+
+def test_confidence_check_by_hand(tmp_path):
+    from mmwsss.visualization.pseudo_label_review import confidence_check
+    labels, gts = tmp_path / 'pl', tmp_path / 'gt'
+    labels.mkdir()
+    gts.mkdir()
+    rows = []
+    for i, (covered, conf) in enumerate([(0, 0.1), (4, 0.5), (8, 0.9), (2, 0.3), (6, 0.7)]):
+        gt = np.zeros((4, 8), np.uint8)
+        gt[1:3, :] = 1  # 16 defect pixels
+        label = np.zeros((4, 8), np.uint8)
+        label[1:3, :covered] = 2
+        label[0, 0] = 255  # ignore counts as background
+        cv2.imwrite(str(gts / f'{i}.png'), gt)
+        cv2.imwrite(str(labels / f'{i}.png'), label)
+        rows.append(dict(image=f'{i}.png', confidence=conf))
+    check = confidence_check(rows, str(labels), str(gts))
+    # IoU = 2 * covered / 16; confidence orders the images exactly as their IoU
+    assert check['spearman'] == pytest.approx(1.0)
+    assert check['iou_least_confident_fifth'] == 0.0 and check['iou_most_confident_fifth'] == 1.0
+    assert check['mean_iou'] == pytest.approx(np.mean([0, 0.5, 1, 0.25, 0.75]))

@@ -1,7 +1,6 @@
 """IterativeRefineHook in real mmengine runners (iteration- and epoch-based) on a tiny synthetic set."""
 import os
 import os.path as osp
-import shutil
 
 import numpy as np
 import pytest

@@ -79,6 +79,8 @@ class WSSSPipeline:
         os.makedirs(work_dir, exist_ok=True)
         self.fingerprint = hashlib.sha1(cfg.pretty_text.encode()).hexdigest()[:12]
         self.state = self._load_state()
+        if osp.isfile(self.state_path):
+            self._save_state()  # a state from an earlier version is stored with per-stage fingerprints
         self._classes: Optional[List[str]] = None
 
     # ------------------------------------------------------------------ state
@@ -183,8 +185,8 @@ class WSSSPipeline:
                     raise KeyError(f'dataset type {dataset.type!r} of the segmenter config is not registered')
                 classes = dataset_cls.METAINFO.get('classes')
             if not classes:
-                raise ValueError(f'the segmenter config names no classes: give its test dataset a type with '
-                                 f'METAINFO or metainfo=dict(classes=...)')
+                raise ValueError('the segmenter config names no classes: give its test dataset a type with '
+                                 'METAINFO or metainfo=dict(classes=...)')
             self._classes = list(classes)
         return self._classes
 

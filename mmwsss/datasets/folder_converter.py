@@ -33,7 +33,8 @@ import numpy as np
 
 from mmwsss.utils import atomic_write_bytes, atomic_write_png, atomic_write_text
 from .image_normalization import normalize_image
-from .layout import ANN_DIR, IMG_DIR, SPLITS, DatasetLayoutError, format_label_line, labels_file
+from .layout import ANN_DIR, IMG_DIR, SPLITS, DatasetLayoutError, format_label_line, labels_file, read_image
+from .layout_writer import check_options, check_paths
 from .mtd_converter import split_counts
 
 IMAGE_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp', '.pgm', '.ppm')
@@ -189,7 +190,6 @@ def read_binary_mask(path: str, shape: Tuple[int, int], mask_thr: Optional[int])
     Without ``mask_thr`` the mask must be binary (values in {0, 1} or {0, 255}); with it, ``>= mask_thr``
     is defect (anti-aliased masks such as MTD's).
     """
-    from .layout import read_image
     mask = read_image(path, cv2.IMREAD_UNCHANGED)
     if mask.ndim == 3:
         if not (mask[..., :3] == mask[..., :1]).all():
@@ -254,10 +254,6 @@ def check_split_balance(counts: Dict[str, Dict[str, int]], ratios: Sequence[floa
                     f'supervised pipeline needs both in train and test: add images or change --ratios')
 
 
-def _options_key(options: dict) -> dict:
-    return {k: v for k, v in options.items() if k not in ('skip_bad', 'resume')}
-
-
 def convert_folders(root: str,
                     out_dir: str,
                     ok: Sequence[str] = ('OK', ),
@@ -285,26 +281,14 @@ def convert_folders(root: str,
         the report also written to ``conversion.json``: classes, per-split counts, skipped and normalized
         files, how many files were written and reused.
     """
-    from .layout import read_image
+    check_paths(root, out_dir)
     root, out_dir = osp.abspath(root), osp.abspath(out_dir)
-    for a, b in ((out_dir, root), (root, out_dir)):
-        if a == b or a.startswith(b + os.sep):
-            raise DatasetLayoutError(f'the output folder {out_dir} and the source {root} must not contain each other '
-                                     '(sources are never modified): choose another output folder')
     if mask_thr is not None and not 0 < mask_thr <= 65535:
         raise ValueError(f'mask_thr must be in 1..65535, got {mask_thr}')
     options = dict(root=root, ok=list(ok), classes=list(classes or []), ignore=list(ignore),
                    mask_root=osp.abspath(mask_root) if mask_root else None, mask_thr=mask_thr, seed=seed,
                    ratios=[float(r) for r in ratios], multi_label=multi_label)
-    report_path = osp.join(out_dir, 'conversion.json')
-    if osp.isfile(report_path):
-        with open(report_path) as f:
-            before = json.load(f).get('options', {})
-        if _options_key(before) != _options_key(options):
-            changed = sorted(k for k in options if before.get(k) != options[k])
-            raise DatasetLayoutError(
-                f'{out_dir} holds a conversion with other options ({", ".join(changed)} differ): choose another '
-                'output folder or delete it; a re-run with the same options resumes')
+    check_options(out_dir, options)
     defect_folders, images = scan_tree(root, ok, classes, ignore, multi_label)
     if mask_root:
         attach_masks(images, mask_root)
@@ -378,5 +362,5 @@ def convert_folders(root: str,
     atomic_write_text(osp.join(out_dir, 'dataset_info.json'), json.dumps(info, indent=2))
     report = dict(options=options, classes=class_names, counts=counts, masks=info['masks'], written=written,
                   reused=reused, skipped=skipped, normalized=normalized)
-    atomic_write_text(report_path, json.dumps(report, indent=2))
+    atomic_write_text(osp.join(out_dir, 'conversion.json'), json.dumps(report, indent=2))
     return report

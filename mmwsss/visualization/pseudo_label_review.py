@@ -7,9 +7,12 @@ Reads a pseudo-label folder's ``confidence.csv`` (written by the generator, one 
 * ``overlays/<stem>.png``  image | pseudo-label blended over it, at the image's full resolution, for the
   images shown in the galleries;
 * ``gallery_<class>_{worst,best}.png``  the ``num`` least / most confident images of each class side by side
-  (rows scaled to ``row_height`` px; the full-resolution overlays hold the detail).
+  (rows scaled to ``row_height`` px; the full-resolution overlays hold the detail);
+* ``review.json``  paths, mean confidence per class and, given GT masks, how well the confidence ranks the
+  pseudo-labels (:func:`confidence_check`).
 """
 import csv
+import json
 import os.path as osp
 from typing import Dict, List, Optional
 
@@ -50,12 +53,34 @@ def _as_bgr(image: np.ndarray) -> np.ndarray:
     return image[..., :3]
 
 
+def confidence_check(rows: List[dict], label_dir: str, gt_dir: str) -> Dict:
+    """How well ``confidence`` ranks the pseudo-labels: per defective image, the defect-vs-background IoU of
+    its pseudo-label (255 counted as background) against the GT mask ``<gt_dir>/<image>``; returns the
+    Spearman rank correlation and the mean IoU of the least / most confident fifth (monitoring only)."""
+    conf, iou = [], []
+    for row in rows:
+        label = read_image(osp.join(label_dir, row['image']), cv2.IMREAD_UNCHANGED)
+        gt = read_image(osp.join(gt_dir, row['image']), cv2.IMREAD_UNCHANGED) > 0
+        pred = (label > 0) & (label != 255)
+        union = int((pred | gt).sum())
+        iou.append(int((pred & gt).sum()) / union if union else 1.0)
+        conf.append(row['confidence'])
+    conf_a, iou_a = np.asarray(conf), np.asarray(iou)
+    ranks = [np.argsort(np.argsort(x, kind='stable'), kind='stable') for x in (conf_a, iou_a)]
+    rho = float(np.corrcoef(*ranks)[0, 1]) if len(rows) > 1 else float('nan')
+    order, fifth = np.argsort(conf_a, kind='stable'), max(1, len(rows) // 5)
+    return dict(images=len(rows), spearman=round(rho, 4), mean_iou=round(float(iou_a.mean()), 4),
+                iou_least_confident_fifth=round(float(iou_a[order[:fifth]].mean()), 4),
+                iou_most_confident_fifth=round(float(iou_a[order[-fifth:]].mean()), 4))
+
+
 def write_review(label_dir: str,
                  out_dir: str,
                  num: int = 8,
                  row_height: int = 160,
                  palette: Optional[List[List[int]]] = None,
-                 class_names: Optional[List[str]] = None) -> Dict:
+                 class_names: Optional[List[str]] = None,
+                 gt_dir: Optional[str] = None) -> Dict:
     """Write the review queue, full-resolution overlays and per-class best / worst galleries.
 
     Args:
@@ -63,10 +88,11 @@ def write_review(label_dir: str,
         out_dir: where to write.
         num: images per gallery.
         class_names: background first, for colours (default: the classes seen in the CSV, in order).
+        gt_dir: optional GT mask folder of the same images: adds ``check`` (:func:`confidence_check`).
 
     Returns:
-        dict with ``review_order`` (path), ``galleries`` ({class: {worst, best}: path}) and
-        ``mean_confidence`` per class.
+        dict with ``review_order`` (path), ``galleries`` ({class: {worst, best}: path}),
+        ``mean_confidence`` per class and, with ``gt_dir``, ``check``.
     """
     if num < 1:
         raise ValueError(f'num must be >= 1, got {num}')
@@ -112,5 +138,9 @@ def write_review(label_dir: str,
             path = osp.join(out_dir, f'gallery_{name}_{kind}.png')
             atomic_write_png(path, grid)
             galleries[name][kind] = path
-    return dict(review_order=review_path, galleries=galleries, mean_confidence=mean_conf,
-                defective_images=len(defective))
+    out = dict(review_order=review_path, galleries=galleries, mean_confidence=mean_conf,
+               defective_images=len(defective))
+    if gt_dir:
+        out['check'] = confidence_check(defective, label_dir, gt_dir)
+    atomic_write_text(osp.join(out_dir, 'review.json'), json.dumps(out, indent=2))
+    return out

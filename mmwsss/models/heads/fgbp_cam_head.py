@@ -9,7 +9,6 @@ fuses the per-layer maps with the classifier's neck (see :mod:`mmwsss.cam.fgbp_c
 """
 from typing import Dict, Optional, Sequence, Tuple
 
-import torch
 from mmpretrain.models.heads import MultiLabelClsHead
 from mmpretrain.registry import MODELS
 from torch import Tensor, nn
