@@ -167,3 +167,13 @@ def test_configs_and_pipeline_data_stage(repo_root, tmp_path, name, make, classe
         train_set = SEG_DATASETS.build(seg_cfg.train_dataloader.dataset)
         sample = train_set[0]
     assert len(train_set) == stats['train']['images'] and sample['data_samples'].gt_sem_seg.data.max() <= len(classes)
+
+
+def test_converter_command_line(tmp_path, capsys):
+    from mmwsss.datasets.converters import public_set_main
+    src = make_ksdd2(str(tmp_path / 'KolektorSDD2'))
+    public_set_main('ksdd2', 'KolektorSDD2', [src, str(tmp_path / 'out'), '--val-fraction', '0.1'])
+    out = capsys.readouterr().out
+    assert 'train     12 defect-free      6 defective' in out and 'written 26' in out
+    with pytest.raises(SystemExit, match='error: source folder not found'):
+        public_set_main('ksdd2', 'KolektorSDD2', [str(tmp_path / 'missing'), str(tmp_path / 'out2')])

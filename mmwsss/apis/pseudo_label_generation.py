@@ -1,6 +1,5 @@
 """Stage 2: a trained classifier + image-level labels -> CAMs -> pseudo-label PNGs for the training split."""
 import csv
-import hashlib
 import io
 import json
 import os
@@ -22,7 +21,7 @@ from mmwsss.cam import build_cam, cams_to_pseudo_labels
 from mmwsss.cam.pseudo_labels import IGNORE_INDEX
 from mmwsss.datasets.layout import ANN_DIR, IMG_DIR, DatasetLayoutError
 from mmwsss.datasets.pseudo_label_dataset import pseudo_label_name
-from mmwsss.utils import atomic_write_png, atomic_write_text
+from mmwsss.utils import atomic_write_png, atomic_write_text, file_sha256
 
 
 def check_output_dir(out_dir: str, data_root: str) -> None:
@@ -75,14 +74,6 @@ CONFIDENCE_CSV = 'confidence.csv'
 CSV_FIELDS = ('image', 'img_path', 'height', 'width', 'classes', 'confidence', 'defect_fraction', 'ignored_fraction')
 # manifest fields that must match for a resumed run to keep earlier files
 SETTING_KEYS = ('method', 'bg_thr', 'fg_thr', 'target_layers', 'settings', 'checkpoint_sha256', 'classes')
-
-
-def file_sha256(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for chunk in iter(lambda: f.read(1 << 20), b''):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def check_checkpoint_classes(model, classes: List[str], checkpoint: Optional[str]) -> None:

@@ -36,3 +36,24 @@ def convert_dataset(kind: str, src, out_dir: str, **options):
     if kind not in CONVERTERS:
         raise ValueError(f'data_preparation.type must be one of {sorted(CONVERTERS)}, got {kind!r}')
     return CONVERTERS[kind](src, out_dir, **options)
+
+
+def public_set_main(kind: str, title: str, argv=None) -> None:
+    """Command line of ``tools/dataset_converters/{neu_seg,ksdd2,dagm}.py``: ``SRC OUT_DIR [--val-fraction F]
+    [--seed S]``; prints the split counts, exits with the message on bad input."""
+    import argparse
+    from .layout import DatasetLayoutError
+    parser = argparse.ArgumentParser(description=f'Convert {title} to the mmwsss layout')
+    parser.add_argument('src', help=f'{title} root')
+    parser.add_argument('out_dir', help='output data root')
+    parser.add_argument('--val-fraction', type=float, default=0.1, help='share of the training part used for val')
+    parser.add_argument('--seed', type=int, default=0)
+    args = parser.parse_args(argv)
+    try:
+        report = convert_dataset(kind, args.src, args.out_dir, val_fraction=args.val_fraction, seed=args.seed,
+                                 progress=True)
+    except DatasetLayoutError as err:
+        raise SystemExit(f'error: {err}')
+    for split, c in report['counts'].items():
+        print(f"{split:5s} {c['defect_free']:6d} defect-free {c['defective']:6d} defective")
+    print(f"written {report['written']}, reused {report['reused']}, normalized {len(report['normalized'])}")

