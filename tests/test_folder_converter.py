@@ -218,3 +218,12 @@ def test_cli_end_to_end(tmp_path, repo_root):
     proc = subprocess.run([sys.executable, osp.join(repo_root, 'tools', 'dataset_converters', 'folders.py'), images,
                            '--ok', 'nope', '--out', str(tmp_path / 'x')], capture_output=True, text=True)
     assert proc.returncode != 0 and "defect-free folder(s) ['nope'] not found" in proc.stderr
+
+
+def test_report_palette_from_metainfo_or_type():
+    from mmwsss.apis.report import dataset_palette, default_palette
+    from mmwsss.datasets.builtin_datasets import MTD_PALETTE
+    assert dataset_palette(dict(type='DefectSegDataset', metainfo=dict(classes=('a', 'b'), palette=[[1, 2, 3], [4, 5, 6]])),
+                           2) == [[1, 2, 3], [4, 5, 6]]
+    assert dataset_palette(dict(type='MTDDataset'), 6) == MTD_PALETTE
+    assert dataset_palette(dict(type='DefectSegDataset', metainfo=dict(classes=('a', 'b', 'c'))), 3) == default_palette(3)

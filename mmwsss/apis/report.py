@@ -27,6 +27,17 @@ def default_palette(num: int) -> List[List[int]]:
     return [[0, 0, 0]] + [base[i % len(base)] for i in range(num - 1)]
 
 
+def dataset_palette(dataset_cfg: dict, num_classes: int) -> List[List[int]]:
+    """Palette of an mmseg dataset config: its ``metainfo``, else its registered type's ``METAINFO``, else
+    :func:`default_palette`."""
+    from mmseg.registry import DATASETS
+    palette = (dataset_cfg.get('metainfo') or {}).get('palette')
+    if palette is None:
+        dataset_cls = DATASETS.get(dataset_cfg['type'])
+        palette = getattr(dataset_cls, 'METAINFO', {}).get('palette') if dataset_cls is not None else None
+    return [list(c) for c in palette] if palette else default_palette(num_classes)
+
+
 def heatmap(cam: np.ndarray, image: np.ndarray) -> np.ndarray:
     """(H, W) map in [0, 1] over a BGR image -> JET overlay."""
     jet = cv2.applyColorMap((np.clip(cam, 0, 1) * 255).astype(np.uint8), cv2.COLORMAP_JET)
@@ -59,8 +70,7 @@ def write_overlays(pipeline, num: int) -> List[str]:
     root = pipeline.cfg.data_root
     seg_cfg = pipeline._sub_config('segmenter')
     classes = pipeline._segmenter_classes()
-    from mmseg.registry import DATASETS as SEG_DATASETS
-    palette = SEG_DATASETS.get(seg_cfg.test_dataloader.dataset.type).METAINFO['palette']
+    palette = dataset_palette(seg_cfg.test_dataloader.dataset, len(classes))
     cls_cfg = pipeline._classifier_cfg_with_cam()
     classifier = load_classifier(cls_cfg, pipeline.state['stages']['classifier']['result']['checkpoint'],
                                  pipeline.device)
