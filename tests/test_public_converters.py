@@ -177,3 +177,28 @@ def test_converter_command_line(tmp_path, capsys):
     assert 'train     12 defect-free      6 defective' in out and 'written 26' in out
     with pytest.raises(SystemExit, match='error: source folder not found'):
         public_set_main('ksdd2', 'KolektorSDD2', [str(tmp_path / 'missing'), str(tmp_path / 'out2')])
+
+
+def test_place_image_copies_normalizes_and_reuses(tmp_path):
+    from mmwsss.datasets.layout_writer import place_image
+    rng = np.random.default_rng(0)
+    jpg, deep = str(tmp_path / 'a.jpg'), str(tmp_path / 'b.png')
+    cv2.imwrite(jpg, rng.integers(0, 255, (8, 10, 3), dtype=np.uint8))
+    cv2.imwrite(deep, (rng.integers(0, 1024, (8, 10))).astype(np.uint16))  # 10-bit depth in a 16-bit PNG
+    out = tmp_path / 'out'
+    out.mkdir()
+    copied = place_image(jpg, str(out), 'x')
+    assert (copied.name, copied.shape, copied.reused, copied.normalized) == ('x.jpg', (8, 10), False, None)
+    assert (out / 'x.jpg').read_bytes() == open(jpg, 'rb').read()  # byte for byte, no re-encoding
+    scaled = place_image(deep, str(out), 'y')
+    assert scaled.name == 'y.png' and scaled.normalized and not scaled.reused
+    y = cv2.imread(str(out / 'y.png'), cv2.IMREAD_UNCHANGED)
+    assert y.dtype == np.uint8 and y.max() > 200  # scaled by the depth used, not by 65535
+    assert place_image(jpg, str(out), 'x').reused
+    (out / 'x.jpg').write_bytes(b'')  # a truncated output is redone, not kept
+    again = place_image(jpg, str(out), 'x')
+    assert not again.reused and (out / 'x.jpg').read_bytes() == open(jpg, 'rb').read()
+    assert not place_image(jpg, str(out), 'x', resume=False).reused
+    (tmp_path / 'bad.png').write_bytes(b'not an image')
+    with pytest.raises(DatasetLayoutError, match='bad.png'):
+        place_image(str(tmp_path / 'bad.png'), str(out), 'z')

@@ -30,14 +30,12 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
-from mmwsss.utils import atomic_write_bytes, atomic_write_png, atomic_write_text, file_sha256
-from .image_normalization import normalize_image
+from mmwsss.utils import atomic_write_png, atomic_write_text, file_sha256
 from .layout import ANN_DIR, IMG_DIR, SPLITS, DatasetLayoutError, format_label_line, labels_file, read_image
-from .layout_writer import check_options, check_paths
+from .layout_writer import check_options, check_paths, place_image
 from .mtd_converter import split_counts
 
 IMAGE_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp', '.pgm', '.ppm')
-COPY_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.bmp')
 DEFAULT_PALETTE = [[0, 0, 0], [230, 25, 75], [60, 180, 75], [255, 225, 25], [0, 130, 200], [245, 130, 48],
                    [145, 30, 180], [70, 240, 240], [240, 50, 230], [210, 245, 60], [250, 190, 212],
                    [0, 128, 128], [220, 190, 255], [170, 110, 40], [128, 0, 0], [170, 255, 195]]
@@ -299,38 +297,21 @@ def convert_folders(root: str,
         for im in seq:
             folder, rel, _ = im.sources[0]
             src = osp.join(root, folder, rel)
-            ext = osp.splitext(rel)[1].lower()
-            candidates = [im.out_stem + ext] if ext in COPY_EXTENSIONS else []
-            candidates.append(im.out_stem + '.png')
-            done = next((c for c in candidates if resume and osp.isfile(osp.join(out_dir, IMG_DIR, split, c))), None)
-            shape = None
-            if done is not None:
-                existing = cv2.imread(osp.join(out_dir, IMG_DIR, split, done), cv2.IMREAD_UNCHANGED)
-                if existing is None:
-                    done = None
-                else:
-                    shape, name = existing.shape[:2], done
-                    reused += 1
-            if done is None:
-                try:
-                    img = read_image(src, cv2.IMREAD_UNCHANGED)
-                except DatasetLayoutError as err:
-                    if not skip_bad:
-                        raise DatasetLayoutError(f'{err} (or pass --skip-bad to leave such files out and list them '
-                                                 'in conversion.json)') from err
-                    skipped.append(dict(file=src, reason=str(err)))
-                    continue
-                img8, note = normalize_image(img, src)
-                shape = img8.shape[:2]
-                if not note and ext in COPY_EXTENSIONS:
-                    name = im.out_stem + ext
-                    with open(src, 'rb') as f:
-                        atomic_write_bytes(osp.join(out_dir, IMG_DIR, split, name), f.read())
-                else:
-                    name = im.out_stem + '.png'
-                    atomic_write_png(osp.join(out_dir, IMG_DIR, split, name), img8)
-                    normalized.append(dict(file=src, note=note or f'{ext} -> .png'))
+            try:
+                placed = place_image(src, osp.join(out_dir, IMG_DIR, split), im.out_stem, resume=resume)
+            except DatasetLayoutError as err:
+                if not skip_bad:
+                    raise DatasetLayoutError(f'{err} (or pass --skip-bad to leave such files out and list them '
+                                             'in conversion.json)') from err
+                skipped.append(dict(file=src, reason=str(err)))
+                continue
+            name, shape = placed.name, placed.shape
+            if placed.reused:
+                reused += 1
+            else:
                 written += 1
+                if placed.normalized:
+                    normalized.append(dict(file=src, note=placed.normalized))
             if mask_splits[split]:
                 label = np.zeros(shape, np.uint8)
                 for cls, mask_path in sorted(im.masks.items()):

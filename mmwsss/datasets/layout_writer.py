@@ -28,6 +28,43 @@ class LayoutItem:
     mask: Optional[Callable[[Tuple[int, int]], np.ndarray]] = None
 
 
+COPY_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.bmp')
+
+
+@dataclass
+class PlacedImage:
+    """Where :func:`place_image` put one image: output file name, (H, W), whether a finished file was kept,
+    and the normalization note (``None`` when the source was copied byte for byte or reused)."""
+    name: str
+    shape: Tuple[int, int]
+    reused: bool
+    normalized: Optional[str] = None
+
+
+def place_image(src: str, img_dir: str, out_stem: str, resume: bool = True) -> PlacedImage:
+    """Copy ``src`` into ``img_dir`` as ``out_stem`` + its extension (8-bit PNG/JPEG/BMP, byte for byte), or
+    write a normalized 8-bit PNG (16-bit, RGBA, other formats); atomic. With ``resume`` a finished output
+    that decodes is kept. Unreadable sources raise :class:`DatasetLayoutError` naming the file."""
+    ext = osp.splitext(src)[1].lower()
+    candidates = ([out_stem + ext] if ext in COPY_EXTENSIONS else []) + [out_stem + '.png']
+    if resume:
+        for cand in candidates:
+            path = osp.join(img_dir, cand)
+            if osp.isfile(path):
+                existing = cv2.imread(path, cv2.IMREAD_UNCHANGED)
+                if existing is not None:
+                    return PlacedImage(cand, existing.shape[:2], reused=True)
+    img8, note = normalize_image(read_image(src, cv2.IMREAD_UNCHANGED), src)
+    if not note and ext in COPY_EXTENSIONS:
+        name = out_stem + ext
+        with open(src, 'rb') as f:
+            atomic_write_bytes(osp.join(img_dir, name), f.read())
+        return PlacedImage(name, img8.shape[:2], reused=False)
+    name = out_stem + '.png'
+    atomic_write_png(osp.join(img_dir, name), img8)
+    return PlacedImage(name, img8.shape[:2], reused=False, normalized=note or f'{ext} -> .png')
+
+
 def carve_split(names: Sequence[str], fraction: float, seed: int) -> Tuple[List[str], List[str]]:
     """Seeded split of sorted ``names`` into ``(rest, carved)`` with ``round(len * fraction)`` carved."""
     names = sorted(names)
@@ -77,31 +114,18 @@ def write_layout(out_dir: str, items: Dict[str, List[LayoutItem]], classes: Sequ
             seq = tqdm(seq, desc=f'convert {split}', unit='img')
         lines = []
         for item in seq:
-            ext = osp.splitext(item.src)[1].lower()
-            img_dir = osp.join(out_dir, IMG_DIR, split)
             mask_path = osp.join(out_dir, ANN_DIR, split, item.out_stem + '.png')
-            name = shape = None
-            for cand in (item.out_stem + ext, item.out_stem + '.png'):
-                if osp.isfile(osp.join(img_dir, cand)) and (item.mask is None or osp.isfile(mask_path)):
-                    existing = cv2.imread(osp.join(img_dir, cand), cv2.IMREAD_UNCHANGED)
-                    if existing is not None:
-                        name, shape = cand, existing.shape[:2]
-                        reused += 1
-                        break
-            if name is None:
-                img = read_image(item.src, cv2.IMREAD_UNCHANGED)
-                img8, note = normalize_image(img, item.src)
-                shape = img8.shape[:2]
-                if not note and ext in ('.png', '.jpg', '.jpeg', '.bmp'):
-                    name = item.out_stem + ext
-                    with open(item.src, 'rb') as f:
-                        atomic_write_bytes(osp.join(img_dir, name), f.read())
-                else:
-                    name = item.out_stem + '.png'
-                    atomic_write_png(osp.join(img_dir, name), img8)
-                    normalized.append(dict(file=item.src, note=note or f'{ext} -> .png'))
+            # an image is finished only with its mask: a missing mask rewrites both
+            placed = place_image(item.src, osp.join(out_dir, IMG_DIR, split), item.out_stem,
+                                 resume=item.mask is None or osp.isfile(mask_path))
+            name = placed.name
+            if placed.reused:
+                reused += 1
+            else:
+                if placed.normalized:
+                    normalized.append(dict(file=item.src, note=placed.normalized))
                 if item.mask is not None:
-                    atomic_write_png(mask_path, item.mask(shape))
+                    atomic_write_png(mask_path, item.mask(placed.shape))
                 written += 1
             lines.append(format_label_line(name, item.labels))
             counts[split]['defective' if item.labels else 'defect_free'] += 1
