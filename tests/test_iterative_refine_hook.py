@@ -44,6 +44,28 @@ def test_average_needs_a_margin_and_agree_keeps_consensus():
         refine_pseudo_labels(probs, labels, mask, 'vote')
 
 
+def test_keep_lost_classes_restores_only_erased_image_classes():
+    # 1 image, 4 pixels, K = 2; the model is sure of background everywhere
+    probs = torch.tensor([0.9, 0.05, 0.05]).view(1, 3, 1, 1).expand(1, 3, 1, 4).clone()
+    labels = torch.tensor([[[1, 1, 2, 255]]], dtype=torch.uint8)
+    both = torch.tensor([[True, True]])
+    assert refine_pseudo_labels(probs, labels, both, 'replace').tolist() == [[[0, 0, 0, 0]]]
+    out = refine_pseudo_labels(probs, labels, both, 'replace', keep_lost_classes=True)
+    assert out.tolist() == [[[1, 1, 2, 0]]], 'erased classes come back on their old pixels only'
+    # class 2 not in the image label: never restored; class 1 still present somewhere: nothing restored
+    out = refine_pseudo_labels(probs, labels, torch.tensor([[True, False]]), 'replace', keep_lost_classes=True)
+    assert out.tolist() == [[[1, 1, 0, 0]]]
+    probs[0, :, 0, 1] = torch.tensor([0.05, 0.9, 0.05])  # the model keeps class 1 on pixel 1
+    out = refine_pseudo_labels(probs, labels, both, 'replace', keep_lost_classes=True)
+    assert out.tolist() == [[[0, 1, 2, 0]]], 'class 1 survived on pixel 1: only the lost class 2 is restored'
+    # defect-free images stay all background; batched images are independent
+    probs2 = torch.cat([probs, probs])
+    labels2 = torch.cat([labels, labels])
+    out = refine_pseudo_labels(probs2, labels2, torch.tensor([[True, True], [False, False]]), 'replace',
+                               keep_lost_classes=True)
+    assert out.tolist() == [[[0, 1, 2, 0]], [[0, 0, 0, 0]]]
+
+
 # ---------------------------------------------------------------- the hook in runners
 
 

@@ -59,6 +59,8 @@ class IterativeRefineHook(Hook):
         mode: ``'replace'``, ``'average'`` or ``'agree'`` (see :func:`refine_pseudo_labels`).
         conf_thr: pixels with fused confidence below it are ignored (255).
         label_weight: weight of the current label in ``'average'``.
+        keep_lost_classes: an image-level class that the new label loses entirely keeps its current pixels
+            (see :func:`refine_pseudo_labels`; guards classes the segmenter has not learned yet).
         out_dir: where rounds are written (default ``<work_dir>/refined_labels``).
         pipeline: inference pipeline (default: the test dataloader's, without ``LoadAnnotations``).
         batch_size: images per inference batch.
@@ -78,6 +80,7 @@ class IterativeRefineHook(Hook):
                  mode: str = 'average',
                  conf_thr: float = 0.7,
                  label_weight: float = 0.3,
+                 keep_lost_classes: bool = False,
                  out_dir: Optional[str] = None,
                  pipeline: Optional[List[dict]] = None,
                  batch_size: int = 8,
@@ -101,6 +104,7 @@ class IterativeRefineHook(Hook):
         self.iters = sorted(set(int(i) for i in iters or []))
         self.at_start = at_start
         self.mode, self.conf_thr, self.label_weight = mode, conf_thr, label_weight
+        self.keep_lost_classes = bool(keep_lost_classes)
         self.out_dir = out_dir
         self.pipeline_cfg = pipeline
         self.batch_size = batch_size
@@ -207,7 +211,8 @@ class IterativeRefineHook(Hook):
                     for k in info.get('image_labels', []):
                         mask[0, k - 1] = True
                     new = refine_pseudo_labels(probs, old[None].to(probs.device), mask, self.mode,
-                                               self.conf_thr, self.label_weight)[0].cpu()
+                                               self.conf_thr, self.label_weight,
+                                               self.keep_lost_classes)[0].cpu()
                     atomic_write_png(osp.join(partial, pseudo_label_name(info['img_path'])), new.numpy())
                     stats += torch.tensor([int((new.long() != old).sum()), new.numel(),
                                            int((new == IGNORE_INDEX).sum())])
