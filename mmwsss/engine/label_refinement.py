@@ -80,6 +80,6 @@ def _restore_lost_classes(new: Tensor, labels: Tensor, valid: Tensor, mask: Tens
     had = (labels.reshape(n, 1, -1) == ids).any(-1)  # (N, K)
     has = (new.reshape(n, 1, -1) == ids).any(-1)
     lost = torch.cat([torch.zeros_like(mask[:, :1]), mask & had & ~has], 1)  # (N, K + 1), background never
-    cls = torch.where(valid, labels, 0).clamp(max=k)
-    back = lost.gather(1, cls.reshape(n, -1)).view_as(new) & valid
+    # ignored pixels index background, which is never lost (``valid`` already means label <= K)
+    back = lost.gather(1, torch.where(valid, labels, 0).reshape(n, -1)).view_as(new)
     return torch.where(back, labels, new)
