@@ -99,12 +99,13 @@ def test_toy_pipeline_end_to_end_and_resume(toy_pipeline_cfg, tmp_path):
     manifest = json.load(open(osp.join(pl_dir, 'manifest.json')))
     assert manifest['method'] == 'gradcam' and manifest['images'] == 24
 
-    # resume: every stage is skipped, nothing is recomputed
+    # resume: every stage but the (cheap) report is skipped, nothing is recomputed
     mtime = os.path.getmtime(osp.join(pl_dir, 'manifest.json'))
     logs = []
     again = WSSSPipeline(toy_pipeline_cfg, work_dir)
     again.run(log=logs.append)
-    assert all('skipped' in line for line in logs) and len(logs) == len(STAGES)
+    assert logs[:-1] == [f'[mmwsss] stage {s}: done before, skipped (resume)' for s in STAGES[:-1]]
+    assert logs[-1] == '[mmwsss] stage report: running'
     assert os.path.getmtime(osp.join(pl_dir, 'manifest.json')) == mtime
 
     # a different config in the same work dir is refused
@@ -134,3 +135,42 @@ def test_changed_settings_refuse_only_finished_stages(toy_pipeline_cfg, tmp_path
     other_data.data_root = str(tmp_path / 'elsewhere')
     with pytest.raises(RuntimeError, match=r"\['data', 'classifier', 'pseudo_labels', 'segmenter'\]"):
         WSSSPipeline(other_data, work_dir)
+
+
+def test_toy_pipeline_without_any_mask(toy_pipeline_cfg, tmp_path):
+    """Weak supervision proper: no ann_dir at all. Every stage runs; what needs masks says so; the test split is
+    scored image by image; fully_supervised is skipped (not done); refinement enabled later runs."""
+    shutil.rmtree(osp.join(toy_pipeline_cfg.data_root, 'ann_dir'))
+    toy_pipeline_cfg.refinement.rounds = 0
+    work_dir = str(tmp_path / 'work')
+    pipeline = WSSSPipeline(toy_pipeline_cfg, work_dir)
+    pipeline.run(log=lambda s: None)
+    state = pipeline.state['stages']
+    assert not state['fully_supervised']['done'] and 'no masks' in state['fully_supervised']['result']['skipped']
+    assert not state['refinement']['done']
+    assert state['data']['result']['test']['masks'] is False
+    results = write_results(pipeline)
+    assert results['pseudo_labels']['miou'] is None and results['pseudo_labels']['not_measured']
+    seg = results['segmenter']
+    assert seg['miou'] is None and seg['not_measured'] == 'no masks: not measured'
+    img = seg['image_level']
+    assert img['images'] == 8 and img['defective'] + img['defect_free'] == 8
+    for key in ('auroc', 'ap', 'accuracy', 'ng_recall', 'ok_false_alarm_rate', 'false_alarm_at_recall_1'):
+        assert 0.0 <= img[key] <= 1.0, key
+    assert 'fully_supervised' not in results
+    md = open(osp.join(work_dir, 'results.md')).read()
+    assert 'no masks: not measured' in md and '| segmenter, image level | test | AUROC' in md
+    assert len(results['overlays']) == 2
+
+    # the README's workflow: enable refinement afterwards, run only it and the report
+    toy_pipeline_cfg.refinement.rounds = 1
+    later = WSSSPipeline(toy_pipeline_cfg, work_dir)
+    later.run(['refinement', 'report'], log=lambda s: None)
+    results = write_results(later)
+    assert [r['round'] for r in results['rounds']] == [0, 1]
+    assert results['rounds'][1]['pseudo_labels']['not_measured'] and results['rounds'][1]['segmenter']['image_level']
+
+
+def test_stage_needs_its_inputs(toy_pipeline_cfg, tmp_path):
+    with pytest.raises(RuntimeError, match=r"stage segmenter needs the finished stage\(s\) \['pseudo_labels'\]"):
+        WSSSPipeline(toy_pipeline_cfg, str(tmp_path / 'w')).run(['segmenter'], log=lambda s: None)

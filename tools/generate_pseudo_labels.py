@@ -12,13 +12,13 @@ confidence.csv (per-image confidence; tools/analysis_tools/review_pseudo_labels.
 import argparse
 import os
 
-from mmengine.config import DictAction
 from mmengine.dist import init_dist
 
 import mmwsss  # noqa: F401
 from mmwsss.apis import prepare_config
 from mmwsss.apis.pseudo_label_generation import generate_pseudo_labels
 from mmwsss.registry import CAM_METHODS
+from mmwsss.utils import add_debug_flag, cfg_options_action, cli_main
 
 
 def parse_args():
@@ -35,9 +35,10 @@ def parse_args():
     parser.add_argument('--no-resume', action='store_true', help='rewrite existing files')
     parser.add_argument('--skip-bad', action='store_true',
                         help='leave images that cannot be loaded out (listed in manifest.json) instead of stopping')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    parser.add_argument('--cfg-options', nargs='+', action=cfg_options_action())
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
                         help='job launcher (pytorch: torchrun, see tools/dist_generate_pseudo_labels.sh)')
+    add_debug_flag(parser)
     return parser.parse_args()
 
 
@@ -63,4 +64,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    cli_main(main)

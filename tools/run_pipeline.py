@@ -5,18 +5,25 @@
 Re-running with the same --work-dir resumes: finished stages are skipped, an interrupted training stage
 resumes from its last checkpoint and pseudo-label generation skips finished files. Settings of stages
 that have not run yet may change between runs (e.g. `--cfg-options refinement.rounds=2` after the
-segmenter); changing what a finished stage was run with is refused.
+segmenter); changing what a finished stage was run with is refused. `--restart` removes only what an
+earlier pipeline run wrote into --work-dir (its state.json proves it is one) and lists it.
 """
 import argparse
 import json
+import os
 import os.path as osp
 import shutil
 
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 
 import mmwsss  # noqa: F401  (shims + registration)
 from mmwsss.apis.report import format_markdown, write_results
-from mmwsss.apis.wsss_pipeline import STAGES, WSSSPipeline
+from mmwsss.apis.wsss_pipeline import STAGES, PipelineStateError, WSSSPipeline, check_pipeline_options
+from mmwsss.utils import add_debug_flag, cfg_options_action, cli_main
+
+# what a pipeline run writes into its work dir (--restart removes these and nothing else)
+PIPELINE_OUTPUTS = ('state.json', 'results.json', 'results.md', 'classifier', 'pseudo_labels', 'segmenter',
+                    'refinement', 'refined_labels', 'fully_supervised', 'overlays')
 
 
 def parse_args():
@@ -26,24 +33,51 @@ def parse_args():
     parser.add_argument('--cam-method', help='override cam.method (e.g. gradcam)')
     parser.add_argument('--data-root', help='override data_root')
     parser.add_argument('--stages', nargs='+', choices=STAGES, help='run only these stages')
-    parser.add_argument('--restart', action='store_true', help='discard an earlier run in --work-dir')
+    parser.add_argument('--restart', action='store_true',
+                        help="discard an earlier pipeline run in --work-dir (only the pipeline's own outputs)")
     parser.add_argument('--device', default='cpu', help='device for CAMs and overlays (training: runner)')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction, help='override pipeline config keys')
+    parser.add_argument('--cfg-options', nargs='+', action=cfg_options_action(),
+                        help='override pipeline config keys, key=value')
+    add_debug_flag(parser)
     return parser.parse_args()
+
+
+def restart(work_dir: str) -> None:
+    """Remove the outputs of the pipeline run in ``work_dir``; refuse a folder that holds no pipeline run."""
+    if not osp.isdir(work_dir):
+        return
+    if not osp.isfile(osp.join(work_dir, 'state.json')):
+        if os.listdir(work_dir):
+            raise PipelineStateError(
+                f'--restart: {work_dir} holds no pipeline run (no state.json), nothing of it is removed; check '
+                '--work-dir (is it a data set or another tool\'s folder?)')
+        return
+    removed = [name for name in PIPELINE_OUTPUTS if osp.lexists(osp.join(work_dir, name))]
+    for name in removed:
+        path = osp.join(work_dir, name)
+        if osp.isdir(path) and not osp.islink(path):
+            shutil.rmtree(path)
+        else:
+            os.remove(path)
+    print(f"[mmwsss] --restart: removed {', '.join(removed)} from {work_dir}")
 
 
 def main():
     args = parse_args()
+    if not osp.isfile(args.config):
+        raise FileNotFoundError(f'pipeline config not found: {args.config} (configs/wsss/*.py, or the wsss_<name>.py '
+                                'that tools/dataset_converters/folders.py wrote)')
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
+        check_pipeline_options(cfg, args.cfg_options)
         cfg.merge_from_dict(args.cfg_options)
     if args.cam_method:
         cfg.cam.method = args.cam_method
     if args.data_root:
         cfg.data_root = args.data_root
     work_dir = args.work_dir or osp.join('work_dirs', osp.splitext(osp.basename(args.config))[0])
-    if args.restart and osp.isdir(work_dir):
-        shutil.rmtree(work_dir)
+    if args.restart:
+        restart(work_dir)
     pipeline = WSSSPipeline(cfg, work_dir, device=args.device)
     pipeline.run(args.stages)
     done = {s for s, v in pipeline.state['stages'].items() if v.get('done')}
@@ -57,4 +91,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    cli_main(main)

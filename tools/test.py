@@ -5,9 +5,9 @@
 import argparse
 import os
 
-from mmengine.config import DictAction
 
 from mmwsss.apis import build_runner, prepare_config, test_only_config
+from mmwsss.utils import add_debug_flag, cfg_options_action, cli_main
 
 
 def parse_args():
@@ -17,9 +17,10 @@ def parse_args():
     parser.add_argument('--work-dir', help='the dir to save logs and metrics')
     parser.add_argument('--show-dir', help='segmenter: dir to save painted predictions')
     parser.add_argument('--data-root', help='override every data_root in the config')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction, help='override config settings')
+    parser.add_argument('--cfg-options', nargs='+', action=cfg_options_action(), help='override config settings')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    add_debug_flag(parser)
     args = parser.parse_args()
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
@@ -41,4 +42,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    cli_main(main)

@@ -6,9 +6,9 @@
 import argparse
 import os
 
-from mmengine.config import DictAction
 
 from mmwsss.apis import build_runner, prepare_config
+from mmwsss.utils import add_debug_flag, cfg_options_action, cli_main
 
 
 def parse_args():
@@ -20,11 +20,12 @@ def parse_args():
     parser.add_argument('--amp', action='store_true', default=False,
                         help='enable automatic-mixed-precision training')
     parser.add_argument('--data-root', help='override every data_root in the config')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+    parser.add_argument('--cfg-options', nargs='+', action=cfg_options_action(),
                         help='override settings in the config, key=value (mmengine DictAction)')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
                         help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    add_debug_flag(parser)
     args = parser.parse_args()
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
@@ -39,4 +40,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    cli_main(main)

@@ -87,7 +87,9 @@ def write_overlays(pipeline, num: int) -> List[str]:
         stem = osp.splitext(name)[0]
         image = read_image(osp.join(root, IMG_DIR, 'train', name), cv2.IMREAD_COLOR)
         h, w = image.shape[:2]
-        gt = read_image(osp.join(root, ANN_DIR, 'train', stem + '.png'))
+        gt_path = osp.join(root, ANN_DIR, 'train', stem + '.png')
+        # no mask (weak supervision proper): the GT panel is drawn as ignore (white)
+        gt = read_image(gt_path) if osp.isfile(gt_path) else np.full((h, w), 255, np.uint8)
         pseudo = read_image(osp.join(pipeline.pseudo_label_dir(), stem + '.png'))
         data = classifier.data_preprocessor(pseudo_collate([cam_set[index[name]]]), False)
         mask = torch.zeros(1, len(classes) - 1, dtype=torch.bool)
@@ -130,6 +132,12 @@ def format_markdown(results: Dict) -> str:
             f"{f(rpl['defect_miou'])} | " + ' | '.join(f(rpl['defect_iou'][c]) for c in classes) + ' |',
             f"| segmenter, round {r['round']} | test | mIoU {f(rseg['miou'])}, defect-mIoU "
             f"{f(rseg['defect_miou'])} | " + ' | '.join(f(rseg['defect_iou'][c]) for c in classes) + ' |']
+    for name, part in (('segmenter', seg), ('fully supervised', results.get('fully_supervised'))):
+        img = (part or {}).get('image_level') or {}
+        if img:
+            rows.append(f"| {name}, image level | test | AUROC {f(img.get('auroc'))}, AP {f(img.get('ap'))}, "
+                        f"OK/NG accuracy {f(img.get('accuracy'))}, NG recall {f(img.get('ng_recall'))}, OK "
+                        f"false alarms {f(img.get('ok_false_alarm_rate'))} |" + ' |' * len(classes))
     full = results.get('fully_supervised')
     if full is not None:
         rows.append(f"| fully supervised (GT masks) | test | mIoU {f(full['miou'])}, defect-mIoU "
@@ -137,8 +145,11 @@ def format_markdown(results: Dict) -> str:
         rows.append(f"| weak / full | test | defect-mIoU {f(results['ratio_to_fully_supervised'])}, mIoU "
                     f"{f(results['ratio_to_fully_supervised_miou'])} |" + ' |' * len(classes))
     secs = ', '.join(f'{k} {v:.0f}s' for k, v in results['seconds'].items())
+    notes = sorted({f"{k}: {v['not_measured']}" for k, v in (('pseudo-label IoU', pl), ('segmenter IoU', seg))
+                    if v.get('not_measured')})
     return (f"### {results['dataset']}: weakly supervised pipeline ({results['cam_method']})\n\n"
-            + '\n'.join([head, sep] + rows) + f'\n\nTime: {secs}.\n')
+            + '\n'.join([head, sep] + rows) + (f"\n\n{'; '.join(notes)}." if notes else '')
+            + f'\n\nTime: {secs}.\n')
 
 
 def write_report(pipeline) -> Dict:

@@ -8,17 +8,29 @@ from mmengine.config import Config
 from mmengine.logging import print_log
 from mmengine.runner import Runner
 
+from mmwsss.utils import check_cfg_options
+
 
 def enable_amp(cfg: Config) -> None:
-    """Switch the config's optimizer wrapper to ``AmpOptimWrapper`` (mmseg's ``--amp`` semantics)."""
+    """mmseg's ``--amp``: mixed-precision training on whatever the run has.
+
+    With a GPU (CUDA / NPU / MLU / MUSA): mmengine's ``AmpOptimWrapper`` (fp16 autocast, dynamic loss
+    scaling). Without one: :class:`~mmwsss.engine.CPUAmpOptimWrapper` (bf16 autocast on the CPU, no loss
+    scaling needed), since mmengine's wrapper refuses to build there.
+    """
+    from mmengine.device import get_device
     wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
-    if wrapper == 'AmpOptimWrapper':
+    if wrapper in ('AmpOptimWrapper', 'CPUAmpOptimWrapper'):
         print_log('AMP training is already enabled in your config.', logger='current', level=logging.WARNING)
         return
     if wrapper != 'OptimWrapper':
         raise ValueError(f'--amp needs optim_wrapper.type OptimWrapper, got {wrapper}')
-    cfg.optim_wrapper.type = 'AmpOptimWrapper'
-    cfg.optim_wrapper.loss_scale = 'dynamic'
+    if get_device() == 'cpu':
+        cfg.optim_wrapper.type = 'CPUAmpOptimWrapper'
+        cfg.optim_wrapper.dtype = 'bfloat16'
+    else:
+        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        cfg.optim_wrapper.loss_scale = 'dynamic'
 
 
 def set_data_root(cfg: Any, data_root: str) -> None:
@@ -50,6 +62,7 @@ def prepare_config(config: str,
     cfg = Config.fromfile(config)
     cfg.launcher = launcher
     if cfg_options:
+        check_cfg_options(cfg._cfg_dict, cfg_options, config)
         cfg.merge_from_dict(cfg_options)
     if data_root is not None:
         set_data_root(cfg._cfg_dict, data_root)
@@ -78,4 +91,43 @@ def test_only_config(cfg: Config, checkpoint: str) -> Config:
     for key in ('train_dataloader', 'train_cfg', 'optim_wrapper', 'param_scheduler'):
         cfg[key] = None
     cfg.custom_hooks = [h for h in cfg.get('custom_hooks', []) if h.get('type') != 'IterativeRefineHook']
+    return cfg
+
+
+# mmseg PackSegInputs' default meta keys, plus the image-level classes ImageLevelMetric reads
+IMAGE_LEVEL_META_KEYS = ('img_path', 'seg_map_path', 'ori_shape', 'img_shape', 'pad_shape', 'scale_factor', 'flip',
+                         'flip_direction', 'reduce_zero_label', 'image_labels')
+
+
+def _without_masks(pipeline: list) -> list:
+    """A test pipeline that loads no mask and packs the image-level classes."""
+    out = []
+    for step in pipeline:
+        if step.get('type') == 'LoadAnnotations':
+            continue
+        if step.get('type') == 'PackSegInputs':
+            step = dict(step, meta_keys=IMAGE_LEVEL_META_KEYS)
+        out.append(step)
+    return out
+
+
+def configure_evaluation(cfg: Config, val_masks: bool, test_masks: bool, min_area: int = 1) -> Config:
+    """Adapt a segmenter config to the masks a data set has (in place; returns ``cfg``).
+
+    The test split is always scored image by image against its OK / NG labels (:class:`ImageLevelMetric`); with
+    masks, also pixel by pixel (the config's own evaluator). Without val masks there is no validation during
+    training (mmengine needs val loader, loop and evaluator all set or all ``None``).
+    """
+    if not val_masks:
+        cfg.val_dataloader = cfg.val_cfg = cfg.val_evaluator = None
+        hooks = cfg.get('default_hooks', {})
+        if hooks.get('checkpoint', {}).get('save_best'):
+            hooks['checkpoint'].pop('save_best')
+            hooks['checkpoint'].pop('rule', None)
+    dataset = cfg.test_dataloader.dataset
+    dataset.pipeline = _without_masks(dataset.pipeline) if not test_masks else [
+        dict(s, meta_keys=IMAGE_LEVEL_META_KEYS) if s.get('type') == 'PackSegInputs' else s for s in dataset.pipeline]
+    image_metric = dict(type='ImageLevelMetric', min_area=min_area)
+    evaluators = cfg.test_evaluator if isinstance(cfg.test_evaluator, list) else [cfg.test_evaluator]
+    cfg.test_evaluator = (evaluators if test_masks else []) + [image_metric]
     return cfg

@@ -15,7 +15,13 @@ Stages (each resumable; finished stages are recorded in ``<work_dir>/state.json`
                      (the upper bound), tested the same way.
 7. ``report``        ``results.json``, ``results.md`` and overlay PNGs.
 
-GT masks are never used for training: only to score pseudo-labels and the final segmenter.
+GT masks are never used for training: only to score pseudo-labels and the final segmenter. Masks are
+optional: a split without ``ann_dir/<split>`` is scored image by image against its OK / NG labels
+(:class:`~mmwsss.evaluation.ImageLevelMetric`: AUROC, AP, false alarms, NG recall), and what needs masks
+(pseudo-label IoU, segmenter IoU, the fully supervised bound) is reported as ``not measured``.
+
+A stage with nothing to do (``refinement.rounds`` 0, no ``fully_supervised.config``, no train masks) is
+recorded as skipped, not done: enabling it later runs it.
 
 Resume rules: each finished stage records a fingerprint of the config keys it read (and of the stages it
 builds on, :data:`STAGE_INPUTS` / :data:`STAGE_DEPENDS`). Settings of stages that have not run may change
@@ -32,8 +38,8 @@ from typing import Callable, Dict, List, Optional
 from mmengine.config import Config
 
 from mmwsss.datasets.layout import ANN_DIR, SPLITS, DatasetLayoutError, check_data_root, validate_split
-from mmwsss.utils import atomic_write_text
-from .runner_config import build_runner, prepare_config, test_only_config
+from mmwsss.utils import ConfigKeyError, atomic_write_text, check_cfg_options
+from .runner_config import build_runner, configure_evaluation, prepare_config, test_only_config
 
 STAGES = ('data', 'classifier', 'pseudo_labels', 'segmenter', 'refinement', 'fully_supervised', 'report')
 # pipeline-config keys each stage reads, and the stages whose outputs it builds on
@@ -47,6 +53,51 @@ STAGE_INPUTS = dict(
     report=('report', ))
 STAGE_DEPENDS = dict(data=(), classifier=('data', ), pseudo_labels=('classifier', ), segmenter=('pseudo_labels', ),
                      refinement=('segmenter', ), fully_supervised=('data', ), report=('segmenter', ))
+
+
+NO_MASKS = 'no masks: not measured'
+# keys of each pipeline-config section that --cfg-options may set (refinement: + IterativeRefineHook's arguments;
+# keys under <section>.cfg_options / cam.kwargs / data_preparation go to the component and pass through)
+SECTION_KEYS = dict(
+    classifier=('config', 'cfg_options', 'checkpoint'),
+    segmenter=('config', 'cfg_options'),
+    fully_supervised=('config', 'cfg_options', 'checkpoint'),
+    cam=('method', 'bg_thr', 'fg_thr', 'target_layers', 'kwargs'),
+    refinement=('rounds', 'iters_per_round'),
+    report=('num_overlays', ))
+TOP_KEYS = ('dataset_name', 'data_root', 'data_preparation', 'require_defect_free', 'custom_imports')
+
+
+class PipelineStateError(RuntimeError):
+    """A work dir that holds another run (or no pipeline run at all); the message says what to do."""
+
+
+def pipeline_config_keys() -> Dict[str, set]:
+    """Section -> the keys ``--cfg-options`` may set under it (:data:`SECTION_KEYS` + the refine hook's args)."""
+    import inspect
+
+    from mmwsss.engine.hooks.iterative_refine_hook import IterativeRefineHook
+    hook_args = {k for k in inspect.signature(IterativeRefineHook.__init__).parameters
+                 if k not in ('self', 'iters', 'at_start', 'out_dir')}
+    keys = {k: set(v) for k, v in SECTION_KEYS.items()}
+    keys['refinement'] |= hook_args
+    return keys
+
+
+def check_pipeline_options(cfg: Config, options: Optional[dict]) -> None:
+    """Refuse ``--cfg-options`` keys a pipeline config cannot use (typos such as ``clasifier.checkpoint`` or
+    ``refinement.round``), naming the closest valid key."""
+    sections = pipeline_config_keys()
+    where = cfg.filename
+    for key in options or {}:
+        parts = str(key).split('.')
+        top = parts[0]
+        tops = set(cfg.keys()) | set(sections) | set(TOP_KEYS)
+        check_cfg_options({k: None for k in tops}, {top: None}, where, strict=True, shown=key)
+        if top in sections and len(parts) > 1:
+            known = sections[top] | set((cfg.get(top) or {}).keys())
+            check_cfg_options({top: {k: None for k in known}}, {f'{top}.{parts[1]}': None}, where, strict=True,
+                              shown=key)
 
 
 def _percent_to_fraction(value) -> Optional[float]:
@@ -71,7 +122,8 @@ class WSSSPipeline:
     def __init__(self, cfg: Config, work_dir: str, device: str = 'cpu') -> None:
         for key in ('dataset_name', 'data_root', 'classifier', 'segmenter', 'cam'):
             if key not in cfg:
-                raise KeyError(f'pipeline config {cfg.filename} lacks `{key}`')
+                raise ConfigKeyError(f'pipeline config {cfg.filename} lacks `{key}`: start from a config in '
+                                     'configs/wsss/ or one written by tools/dataset_converters/folders.py')
         self.cfg = cfg
         self.work_dir = work_dir
         self.device = device
@@ -104,14 +156,14 @@ class WSSSPipeline:
         done = [s for s, v in state.get('stages', {}).items() if v.get('done')]
         if 'stage_fingerprints' not in state:  # written by an earlier version: whole-config check, then migrate
             if state.get('fingerprint') != self.fingerprint:
-                raise RuntimeError(
+                raise PipelineStateError(
                     f'{self.work_dir} holds a run of a different pipeline config; use another --work-dir or '
                     'pass --restart to discard it.')
             state['stage_fingerprints'] = {s: self.stage_fingerprint(s) for s in done}
         changed = [s for s in done if state['stage_fingerprints'].get(s) != self.stage_fingerprint(s)]
         if changed:
             keys = sorted({k for s in changed for k in STAGE_INPUTS[s]})
-            raise RuntimeError(
+            raise PipelineStateError(
                 f'{self.work_dir} holds a run of a different pipeline config: finished stage(s) {changed} were run '
                 f'with other settings (config keys {keys} or what they build on); use another --work-dir or pass '
                 '--restart to discard it.')
@@ -131,24 +183,44 @@ class WSSSPipeline:
 
     # ------------------------------------------------------------------ stages
     def run(self, stages: Optional[List[str]] = None, log: Callable[[str], None] = print) -> Dict:
+        """Run ``stages`` (default all) in order. A finished stage is skipped (resume) except ``report``,
+        which is cheap and always redrawn from the latest stages. A stage whose result says ``skipped`` is
+        recorded as not done, so that enabling it later runs it."""
         for stage in stages or STAGES:
             if stage not in STAGES:
                 raise ValueError(f'unknown stage {stage!r}; stages are {STAGES}')
-            if self.state['stages'].get(stage, {}).get('done'):
+            missing = [d for d in STAGE_DEPENDS[stage] if not self.state['stages'].get(d, {}).get('done')]
+            if missing:
+                raise PipelineStateError(
+                    f'stage {stage} needs the finished stage(s) {missing} in {self.work_dir}: run them first '
+                    f'(--stages {" ".join(missing)} {stage}, or no --stages for the whole pipeline)')
+            if self.state['stages'].get(stage, {}).get('done') and stage != 'report':
                 log(f'[mmwsss] stage {stage}: done before, skipped (resume)')
                 continue
             log(f'[mmwsss] stage {stage}: running')
             start = time.time()
             result = getattr(self, f'stage_{stage}')()
-            self.state['stages'][stage] = dict(done=True, seconds=round(time.time() - start, 1), result=result)
-            self.state['stage_fingerprints'][stage] = self.stage_fingerprint(stage)
+            skipped = result.get('skipped') if isinstance(result, dict) else None
+            self.state['stages'][stage] = dict(done=not skipped, seconds=round(time.time() - start, 1),
+                                               result=result)
+            if skipped:
+                log(f'[mmwsss] stage {stage}: nothing to do ({skipped})')
+                self.state['stage_fingerprints'].pop(stage, None)
+            else:
+                self.state['stage_fingerprints'][stage] = self.stage_fingerprint(stage)
             self._save_state()
         return self.state
+
+    def has_masks(self, split: str) -> bool:
+        """Whether ``split`` has GT masks (recorded by the data stage; read from disk before it ran)."""
+        recorded = self.state['stages'].get('data', {}).get('result', {}).get(split, {}).get('masks')
+        return bool(recorded) if recorded is not None else osp.isdir(osp.join(self.cfg.data_root, ANN_DIR, split))
 
     def stage_data(self) -> Dict:
         """Convert the data when ``data_root`` is missing (``data_preparation=dict(type, src, **options)``, see
         :mod:`mmwsss.datasets.converters`), then validate every split. The train split needs defective and
-        (unless ``require_defect_free=False``, e.g. NEU-Seg) defect-free images; test needs GT masks."""
+        (unless ``require_defect_free=False``, e.g. NEU-Seg) defect-free images; masks are optional (every
+        image of a split that has ``ann_dir/<split>`` needs one)."""
         from mmwsss.datasets.converters import convert_dataset
         root = self.cfg.data_root
         prep = dict(self.cfg.get('data_preparation') or {})
@@ -165,11 +237,9 @@ class WSSSPipeline:
             has_masks = osp.isdir(osp.join(root, ANN_DIR, split))
             stats[split] = validate_split(root, split, num_classes, check_masks=has_masks,
                                           require_both=(split == 'train' and need_free))
+            stats[split]['masks'] = has_masks
             if split == 'train' and stats[split]['defective'] == 0:
                 raise DatasetLayoutError(f'the train split of {root} has no defective images: nothing to learn')
-        if not osp.isdir(osp.join(root, ANN_DIR, 'test')):
-            raise DatasetLayoutError(f'{osp.join(root, ANN_DIR, "test")} missing: the test split needs GT masks '
-                                     'to evaluate the segmenter')
         return stats
 
     def _segmenter_classes(self) -> List[str]:
@@ -233,16 +303,25 @@ class WSSSPipeline:
         return osp.join(self.work_dir, 'pseudo_labels')
 
     def stage_pseudo_labels(self) -> Dict:
-        from mmwsss.evaluation import score_label_folder
         from .pseudo_label_generation import generate_pseudo_labels
         cfg = self._classifier_cfg_with_cam()
         checkpoint = self.state['stages']['classifier']['result']['checkpoint']
         manifest = generate_pseudo_labels(cfg, checkpoint, self.pseudo_label_dir(), device=self.device)
-        scores = score_label_folder(self.pseudo_label_dir(), self.cfg.data_root, 'train', self._segmenter_classes())
-        return dict(manifest=manifest, scores=scores)
+        return dict(manifest=manifest, scores=self._score_labels(self.pseudo_label_dir()))
+
+    def _score_labels(self, folder: str) -> Dict:
+        """IoU of a label folder against the train split's GT masks, or ``not_measured`` without them."""
+        from mmwsss.evaluation import score_label_folder
+        if not self.has_masks('train'):
+            return dict(not_measured=NO_MASKS)
+        return score_label_folder(folder, self.cfg.data_root, 'train', self._segmenter_classes())
+
+    def _segmenter_config(self, key: str) -> Config:
+        """A segmenter sub-config with its evaluation adapted to the masks this data set has."""
+        return configure_evaluation(self._sub_config(key), self.has_masks('val'), self.has_masks('test'))
 
     def stage_segmenter(self) -> Dict:
-        cfg = self._sub_config('segmenter')
+        cfg = self._segmenter_config('segmenter')
         cfg.train_dataloader.dataset.pseudo_label_dir = self.pseudo_label_dir()
         if cfg.train_dataloader.dataset.type != 'PseudoLabelDataset':
             raise ValueError('the segmenter config must train on a PseudoLabelDataset (weak supervision only)')
@@ -252,11 +331,16 @@ class WSSSPipeline:
 
     @staticmethod
     def _seg_summary(metrics: Dict, classes: List[str]) -> Dict:
-        return dict(
+        """Pixel IoU (fractions; ``None`` and ``not_measured`` without test masks) and ``image_level``."""
+        out = dict(
             miou=_percent_to_fraction(metrics.get('mIoU')),
             defect_miou=_percent_to_fraction(metrics.get('defect_mIoU')),
             defect_iou={c: _percent_to_fraction(metrics.get(f'IoU.{c}')) for c in classes[1:]},
-            iou={c: _percent_to_fraction(metrics.get(f'IoU.{c}')) for c in classes})
+            iou={c: _percent_to_fraction(metrics.get(f'IoU.{c}')) for c in classes},
+            image_level={k.split('/', 1)[1]: v for k, v in metrics.items() if k.startswith('image/')})
+        if 'mIoU' not in metrics:
+            out['not_measured'] = NO_MASKS
+        return out
 
     @staticmethod
     def _test_checkpoint(cfg: Config, checkpoint: str) -> Dict:
@@ -265,12 +349,11 @@ class WSSSPipeline:
         return {k: float(v) for k, v in build_runner(cfg).test().items()}
 
     def stage_refinement(self) -> Dict:
-        from mmwsss.evaluation import score_label_folder
         ref = dict(self.cfg.get('refinement') or {})
         rounds = int(ref.pop('rounds', 0))
         if rounds <= 0:
             return dict(rounds=[], skipped='refinement.rounds is 0')
-        cfg = self._sub_config('segmenter')
+        cfg = self._segmenter_config('segmenter')
         cfg.work_dir = osp.join(self.work_dir, 'refinement')
         per_round = int(ref.pop('iters_per_round', cfg.train_cfg.max_iters))
         if per_round <= 0:
@@ -298,14 +381,16 @@ class WSSSPipeline:
                 round=r,
                 label_dir=labels,
                 checkpoint=checkpoint,
-                pseudo_labels=score_label_folder(labels, self.cfg.data_root, 'train', classes),
+                pseudo_labels=self._score_labels(labels),
                 segmenter=self._seg_summary(self._test_checkpoint(cfg, checkpoint), classes)))
         return dict(rounds=out, iters_per_round=per_round)
 
     def stage_fully_supervised(self) -> Dict:
         if not (self.cfg.get('fully_supervised') or {}).get('config'):
             return dict(skipped='no fully_supervised.config')
-        cfg = self._sub_config('fully_supervised')
+        if not self.has_masks('train'):
+            return dict(skipped='the train split has no masks to train on')
+        cfg = self._segmenter_config('fully_supervised')
         if cfg.train_dataloader.dataset.type == 'PseudoLabelDataset':
             raise ValueError('the fully supervised config must train on the GT masks, not a PseudoLabelDataset')
         out = self._reuse_or_train(cfg, 'fully_supervised')
@@ -322,26 +407,29 @@ class WSSSPipeline:
         pseudo_labels, segmenter}], fully_supervised.{miou, defect_iou}, ratio_to_fully_supervised)."""
         st = self.state['stages']
         pl = st['pseudo_labels']['result']
+        classes = self._segmenter_classes()
+
+        def label_scores(scores: Dict) -> Dict:
+            if 'not_measured' in scores:
+                return dict(miou=None, defect_miou=None, defect_iou={c: None for c in classes[1:]},
+                            ignored_fraction=None, not_measured=scores['not_measured'])
+            return {k: scores[k] for k in ('miou', 'defect_miou', 'defect_iou', 'ignored_fraction')}
+
         out = dict(
             dataset=self.cfg.dataset_name,
             data_root=self.cfg.data_root,
             cam_method=pl['manifest']['method'],
             thresholds=dict(bg_thr=pl['manifest']['bg_thr'], fg_thr=pl['manifest']['fg_thr']),
             classifier=dict(st['classifier']['result']['summary'], config=self.cfg.classifier['config']),
-            pseudo_labels=dict(
-                split='train',
-                miou=pl['scores']['miou'],
-                defect_miou=pl['scores']['defect_miou'],
-                defect_iou=pl['scores']['defect_iou'],
-                ignored_fraction=pl['scores']['ignored_fraction']),
+            pseudo_labels=dict(label_scores(pl['scores']), split='train'),
             segmenter=dict(st['segmenter']['result']['summary'], split='test',
                            config=self.cfg.segmenter['config']),
             seconds={k: v['seconds'] for k, v in st.items() if 'seconds' in v})
-        pl_scores = {k: pl['scores'][k] for k in ('miou', 'defect_miou', 'defect_iou', 'ignored_fraction')}
-        rounds = [dict(round=0, pseudo_labels=pl_scores, segmenter=st['segmenter']['result']['summary'])]
+        rounds = [dict(round=0, pseudo_labels=label_scores(pl['scores']),
+                       segmenter=st['segmenter']['result']['summary'])]
         for r in st.get('refinement', {}).get('result', {}).get('rounds', []):
-            rounds.append(dict(round=r['round'], segmenter=r['segmenter'], pseudo_labels={
-                k: r['pseudo_labels'][k] for k in ('miou', 'defect_miou', 'defect_iou', 'ignored_fraction')}))
+            rounds.append(dict(round=r['round'], segmenter=r['segmenter'],
+                               pseudo_labels=label_scores(r['pseudo_labels'])))
         out['rounds'] = rounds
         full = st.get('fully_supervised', {}).get('result', {}).get('summary')
         if full is not None:

@@ -1,4 +1,5 @@
 from .hooks import IterativeRefineHook
 from .label_refinement import refine_pseudo_labels
+from .optimizers import CPUAmpOptimWrapper
 
-__all__ = ['IterativeRefineHook', 'refine_pseudo_labels']
+__all__ = ['CPUAmpOptimWrapper', 'IterativeRefineHook', 'refine_pseudo_labels']

@@ -1,6 +1,11 @@
+from .cam_evaluation import ThresholdSweep
 from .defect_iou_metric import DefectIoUMetric
 from .exact_match_accuracy import ExactMatchAccuracy
-from .cam_evaluation import ThresholdSweep
+from .image_level_metric import ImageLevelMetric
+from .image_level_scores import image_level_scores
 from .segmentation_scores import confusion_matrix, iou_from_confusion, score_label_folder
 
-__all__ = ["ThresholdSweep", "DefectIoUMetric", "ExactMatchAccuracy", 'confusion_matrix', 'iou_from_confusion', 'score_label_folder']
+__all__ = [
+    'ThresholdSweep', 'DefectIoUMetric', 'ExactMatchAccuracy', 'ImageLevelMetric', 'confusion_matrix',
+    'image_level_scores', 'iou_from_confusion', 'score_label_folder'
+]

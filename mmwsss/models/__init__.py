@@ -1,10 +1,11 @@
 from .backbones import EfficientNetLite
+from .class_dice_loss import ClassDiceLoss
 from .efficientnet_lite_checkpoint import convert_efficientnet_lite
 from .heads import FGBPCAMHead
 from .necks import RegionAwareWeightingNeck
 from .weighted_cross_entropy_loss import WeightedCrossEntropyLoss
 
 __all__ = [
-    'EfficientNetLite', 'FGBPCAMHead', 'RegionAwareWeightingNeck', 'WeightedCrossEntropyLoss',
+    'ClassDiceLoss', 'EfficientNetLite', 'FGBPCAMHead', 'RegionAwareWeightingNeck', 'WeightedCrossEntropyLoss',
     'convert_efficientnet_lite'
 ]

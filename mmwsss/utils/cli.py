@@ -1,0 +1,48 @@
+"""Command-line entry points: a user's mistake is one line on stderr, not a traceback.
+
+:func:`cli_main` runs a tool's ``main``; the errors a user can cause (bad paths, bad data, bad config keys or
+values, a work dir of another run) end the program with ``error: <what, where, how to fix>`` and exit code 1.
+``--debug`` anywhere on the command line shows the full traceback instead. Programming errors
+(``TypeError``, ``AttributeError``, ...) are not caught.
+"""
+import sys
+from typing import Callable
+
+# errors a user's input can cause; DatasetLayoutError and the config checks derive from ValueError / KeyError
+USER_ERRORS = (ValueError, KeyError, FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError,
+               RuntimeError)
+
+
+def add_debug_flag(parser) -> None:
+    """``--debug``: show the traceback of an error instead of its one-line message."""
+    parser.add_argument('--debug', action='store_true', help='show the full traceback of an error')
+
+
+def cli_main(main: Callable[[], object]) -> None:
+    debug = '--debug' in sys.argv
+    try:
+        main()
+    except USER_ERRORS as err:
+        if debug:
+            raise
+        msg = err.args[0] if isinstance(err, KeyError) and len(err.args) == 1 else str(err)
+        print(f'error: {msg}  (--debug shows the traceback)', file=sys.stderr)
+        sys.exit(1)
+
+
+def cfg_options_action():
+    """mmengine's ``DictAction`` with a clear message for an item that is not ``key=value``."""
+    import argparse
+
+    from mmengine.config import DictAction
+
+    class CfgOptionsAction(DictAction):
+
+        def __call__(self, parser, namespace, values, option_string=None):
+            bad = [v for v in values if '=' not in v or v.startswith('=')]
+            if bad:
+                raise argparse.ArgumentError(self, f'{bad[0]!r} is not key=value (e.g. train_cfg.max_iters=2000; '
+                                             'lists as key=[a,b], quote values with spaces)')
+            super().__call__(parser, namespace, values, option_string)
+
+    return CfgOptionsAction
