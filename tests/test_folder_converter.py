@@ -139,7 +139,8 @@ def test_16bit_rgba_and_grayscale_inputs(tmp_path):
     ('corrupt', r'unreadable or corrupt image: .*dent_003.png.*--skip-bad'),
     ('mask_size', r'mask size 5x5 differs from its image \(32x24\): .*masks/dent/dent_003.png'),
     ('mask_values', r'mask .*dent_003.png holds values \[0, 7, 255\]: binary masks .* --mask-thr 128'),
-    ('duplicate', r"file name 'dent_003.png' appears in several class folders with different content"),
+    ('symlink_loop', r'folder symlink loop: .*dent.*sub.*back points back to .*dent'),
+    ('truncated_jpeg', r'truncated image file \(its end marker is missing\): .*dent_cut.jpg.*--skip-bad'),
     ('empty_class', r'class folder .*empty holds no images.*--ignore empty'),
     ('no_ok_folder', r"defect-free folder\(s\) \['OK'\] not found"),
     ('few_ok', r"split 'test' would hold no defect-free images"),
@@ -160,8 +161,13 @@ def test_bad_inputs_fail_with_messages(tmp_path, case, message):
         m = np.zeros(SIZE, np.uint8)
         m[0, 0], m[0, 1] = 7, 255
         cv2.imwrite(osp.join(masks, 'dent', 'dent_003.png'), m)
-    elif case == 'duplicate':
-        cv2.imwrite(osp.join(images, 'scratch', 'dent_003.png'), np.full(SIZE, 9, np.uint8))
+    elif case == 'symlink_loop':
+        os.makedirs(osp.join(images, 'dent', 'sub'))
+        os.symlink(osp.join(images, 'dent'), osp.join(images, 'dent', 'sub', 'back'))
+    elif case == 'truncated_jpeg':  # OpenCV decodes it with grey rows and a warning that names no file
+        data = cv2.imencode('.jpg', np.random.default_rng(0).integers(0, 255, (64, 64)).astype(np.uint8))[1]
+        open(osp.join(images, 'dent', 'dent_cut.jpg'), 'wb').write(data.tobytes()[:len(data) // 2])
+        assert cv2.imread(osp.join(images, 'dent', 'dent_cut.jpg')) is not None
     elif case == 'empty_class':
         os.makedirs(osp.join(images, 'empty'))
     elif case == 'ok_mask':

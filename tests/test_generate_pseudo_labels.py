@@ -70,3 +70,36 @@ def test_refuses_dataset_folders_and_bad_thresholds(cls_cfg, tiny_synthetic, tmp
                                model=tiny_model(cls_cfg), progress=False)
     with pytest.raises(FileNotFoundError, match='classifier checkpoint not found'):
         generate_pseudo_labels(cls_cfg, str(tmp_path / 'none.pth'), str(tmp_path / 'y'), progress=False)
+
+
+def test_interrupted_run_is_checked_on_resume(cls_cfg, tmp_path, monkeypatch):
+    """The settings manifest is written before the first label: a resume with other thresholds after an
+    interruption is refused instead of mixing old PNGs with new settings."""
+    import json
+
+    import mmwsss.apis.pseudo_label_generation as gen
+    out = str(tmp_path / 'pl')
+    model = tiny_model(cls_cfg)
+    real_write, calls = gen.atomic_write_png, []
+
+    def dying_write(path, array):
+        if len(calls) == 5:
+            raise KeyboardInterrupt('simulated kill')
+        calls.append(path)
+        real_write(path, array)
+
+    monkeypatch.setattr(gen, 'atomic_write_png', dying_write)
+    with pytest.raises(KeyboardInterrupt):
+        generate_pseudo_labels(cls_cfg, None, out, bg_thr=0.2, fg_thr=0.6, model=model, progress=False)
+    monkeypatch.setattr(gen, 'atomic_write_png', real_write)
+    manifest = json.load(open(osp.join(out, 'manifest.json')))
+    assert manifest['status'] == 'incomplete' and manifest['fg_thr'] == 0.6
+    assert len([f for f in os.listdir(out) if f.endswith('.png')]) == 5
+    with pytest.raises(ValueError, match=r'other settings \(bg_thr, fg_thr differ'):
+        generate_pseudo_labels(cls_cfg, None, out, bg_thr=0.1, fg_thr=0.5, model=model, progress=False)
+    done = generate_pseudo_labels(cls_cfg, None, out, bg_thr=0.2, fg_thr=0.6, model=model, progress=False)
+    assert done['written'] == 19 and done['status'] == 'complete'
+    # label files without any manifest have unknown settings
+    os.remove(osp.join(out, 'manifest.json'))
+    with pytest.raises(ValueError, match='label PNGs but no manifest.json'):
+        generate_pseudo_labels(cls_cfg, None, out, bg_thr=0.2, fg_thr=0.6, model=model, progress=False)

@@ -241,6 +241,18 @@ class TestIterativeRefineHook(RunnerTestCase):
             expected = read_image(osp.join(hook.label_dir, name))
             assert np.array_equal(sample.gt_sem_seg.data[0].numpy(), expected), name
 
+    def test_dataset_without_image_labels_is_refused(self):
+        """A stock mmseg dataset carries no image_labels: refining would turn every mask into background."""
+        cfg = self._cfg(dict(type='IterBasedTrainLoop', max_iters=2), at_start=True, interval=None, iters=[])
+        inner = cfg.train_dataloader.dataset.dataset
+        cfg.train_dataloader.dataset.dataset = dict(
+            type='BaseSegDataset', data_root=inner['data_root'], data_prefix=inner['data_prefix'],
+            img_suffix='.png', seg_map_suffix='.png', pipeline=inner['pipeline'],
+            metainfo=dict(classes=('background', 'scratch', 'pit', 'stain')))
+        runner = self.build_runner(cfg)
+        with pytest.raises(ValueError, match='gives no image_labels.*turn to background'):
+            runner.train()
+
     def test_bad_arguments(self):
         from mmwsss.engine import IterativeRefineHook
         with pytest.raises(ValueError, match='exactly one of interval= and iters='):

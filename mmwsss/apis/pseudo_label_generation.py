@@ -19,7 +19,7 @@ from torch.utils.data import DataLoader
 
 from mmwsss.cam import build_cam, cams_to_pseudo_labels
 from mmwsss.cam.pseudo_labels import IGNORE_INDEX
-from mmwsss.datasets.layout import ANN_DIR, IMG_DIR, DatasetLayoutError
+from mmwsss.datasets.layout import ANN_DIR, IMG_DIR, DatasetLayoutError, ImageDecodeError, read_image
 from mmwsss.datasets.pseudo_label_dataset import pseudo_label_name
 from mmwsss.utils import atomic_write_png, atomic_write_text, file_sha256
 
@@ -76,6 +76,29 @@ CSV_FIELDS = ('image', 'img_path', 'height', 'width', 'classes', 'confidence', '
 SETTING_KEYS = ('method', 'bg_thr', 'fg_thr', 'target_layers', 'settings', 'checkpoint_sha256', 'classes')
 
 
+def check_settings_manifest(out_dir: str, setting: dict, resume: bool) -> None:
+    """Refuse to resume into ``out_dir`` unless its ``manifest.json`` records the same :data:`SETTING_KEYS`.
+
+    The manifest is written before the first label (``status: incomplete``), so labels of an interrupted run
+    are checked too; label files without any manifest (made by something else) are refused as well.
+    """
+    path = osp.join(out_dir, 'manifest.json')
+    if not resume:
+        return
+    if not osp.isfile(path):
+        if osp.isdir(out_dir) and any(f.endswith('.png') for f in os.listdir(out_dir)):
+            raise ValueError(f'{out_dir} holds label PNGs but no manifest.json: their settings are unknown; choose '
+                             'another --out-dir, or --no-resume to rewrite them')
+        return
+    with open(path) as f:
+        before = json.load(f)
+    changed = [k for k in SETTING_KEYS if json.dumps(before.get(k)) != json.dumps(setting[k])]
+    if changed:
+        raise ValueError(f'{out_dir} holds pseudo-labels made with other settings ({", ".join(changed)} differ): '
+                         'choose another --out-dir (pipeline: another --work-dir or --restart), or --no-resume to '
+                         'rewrite them')
+
+
 def check_checkpoint_classes(model, classes: List[str], checkpoint: Optional[str]) -> None:
     """Refuse a classifier whose classes (checkpoint ``meta.dataset_meta``, else its head size) differ from
     the dataset's defect classes."""
@@ -127,10 +150,11 @@ class _SkippingDataset(torch.utils.data.Dataset):
 
     def __getitem__(self, i: int):
         idx = self.indices[i]
-        try:
-            return idx, self.dataset[idx], None
-        except Exception as err:  # reported by the caller with the file name, never swallowed
-            return idx, None, f'{type(err).__name__}: {err}'
+        try:  # only a file that does not decode is a bad image; any other error propagates
+            read_image(self.dataset.get_data_info(idx)['img_path'])
+        except ImageDecodeError as err:  # reported by the caller with the file name, never swallowed
+            return idx, None, str(err)
+        return idx, self.dataset[idx], None
 
 
 def _collate(batch):
@@ -218,13 +242,10 @@ def _generate_pseudo_labels(cfg: Config,
     setting = dict(method=method, bg_thr=bg_thr, fg_thr=fg_thr, target_layers=layers, settings=kwargs,
                    checkpoint_sha256=file_sha256(checkpoint) if checkpoint else None, classes=classes)
     manifest_path = osp.join(out_dir, 'manifest.json')
-    if resume and osp.isfile(manifest_path):
-        with open(manifest_path) as f:
-            before = json.load(f)
-        changed = [k for k in SETTING_KEYS if k in before and json.dumps(before[k]) != json.dumps(setting[k])]
-        if changed:
-            raise ValueError(f'{out_dir} holds pseudo-labels made with other settings ({", ".join(changed)} '
-                             'differ): choose another --out-dir, or --no-resume to rewrite them')
+    check_settings_manifest(out_dir, setting, resume)
+    if rank == 0:  # written before the first label, so an interrupted run is checked on resume too
+        atomic_write_text(manifest_path, json.dumps(dict(setting, status='incomplete'), indent=2))
+    barrier()
     parts_dir = osp.join(out_dir, '.parts')
     os.makedirs(parts_dir, exist_ok=True)
     part_path = osp.join(parts_dir, f'rank{rank}.csv')
@@ -287,8 +308,8 @@ def _generate_pseudo_labels(cfg: Config,
                 written += 1
     counts = all_gather_object(dict(written=written, bad=bad))
     barrier()
-    manifest = dict(setting, checkpoint=osp.abspath(checkpoint) if checkpoint else None, config=cfg.filename,
-                    images=len(dataset), written=sum(c['written'] for c in counts),
+    manifest = dict(setting, status='complete', checkpoint=osp.abspath(checkpoint) if checkpoint else None,
+                    config=cfg.filename, images=len(dataset), written=sum(c['written'] for c in counts),
                     skipped=[b for c in counts for b in c['bad']], world_size=world_size,
                     confidence_csv=CONFIDENCE_CSV)
     if rank == 0:

@@ -62,15 +62,37 @@ def read_image_labels(path: str) -> List[Tuple[str, List[int]]]:
     return entries
 
 
+class ImageDecodeError(DatasetLayoutError):
+    """An image file that is missing, empty, undecodable or truncated: the only kind of "bad image" the tools
+    skip with ``--skip-bad``."""
+
+
+def _is_truncated(path: str) -> bool:
+    """JPEG without its end-of-image marker, PNG without its IEND chunk. OpenCV decodes a truncated JPEG into
+    an image with grey rows (libjpeg's warning names no file), so the end of the file is checked directly."""
+    ext = osp.splitext(path)[1].lower()
+    if ext not in ('.jpg', '.jpeg', '.png'):
+        return False
+    with open(path, 'rb') as f:
+        f.seek(max(0, osp.getsize(path) - 64))
+        tail = f.read()
+    if ext == '.png':
+        return b'IEND' not in tail
+    return not tail.rstrip(b'\x00\r\n\t ').endswith(b'\xff\xd9')
+
+
 def read_image(path: str, flag: int = cv2.IMREAD_UNCHANGED) -> np.ndarray:
-    """Read an image, raising an error that names the file when it is missing or unreadable."""
+    """Decode an image completely; :class:`ImageDecodeError` names the file when it is missing, empty, corrupt
+    or truncated."""
     if not osp.isfile(path):
-        raise DatasetLayoutError(f'image not found: {path}')
+        raise ImageDecodeError(f'image not found: {path}')
     if osp.getsize(path) == 0:
-        raise DatasetLayoutError(f'empty (zero-byte) image file: {path}; re-export or remove it')
+        raise ImageDecodeError(f'empty (zero-byte) image file: {path}; re-export or remove it')
     img = cv2.imread(path, flag)
     if img is None:
-        raise DatasetLayoutError(f'unreadable or corrupt image: {path}; re-export or remove it')
+        raise ImageDecodeError(f'unreadable or corrupt image: {path}; re-export or remove it')
+    if _is_truncated(path):
+        raise ImageDecodeError(f'truncated image file (its end marker is missing): {path}; re-export or remove it')
     return img
 
 

@@ -18,6 +18,31 @@ from mmwsss.utils import atomic_write_bytes, atomic_write_png, atomic_write_text
 from .image_normalization import normalize_image
 from .layout import ANN_DIR, IMG_DIR, SPLITS, DatasetLayoutError, format_label_line, labels_file, read_image
 
+# EXIF orientation tag value -> the array operation that shows the image upright (the loaders' cv2 IMREAD_COLOR
+# applies it, IMREAD_UNCHANGED does not: without normalization image and mask would disagree)
+EXIF_ORIENTATION = {
+    2: lambda a: a[:, ::-1], 3: lambda a: a[::-1, ::-1], 4: lambda a: a[::-1],
+    5: lambda a: np.swapaxes(a, 0, 1), 6: lambda a: np.rot90(a, -1), 7: lambda a: np.rot90(a, 1)[::-1],
+    8: lambda a: np.rot90(a, 1)}
+
+
+def exif_orientation(path: str) -> int:
+    """The EXIF orientation tag of a JPEG / TIFF (1 = upright, also when absent or unreadable metadata)."""
+    if osp.splitext(path)[1].lower() not in ('.jpg', '.jpeg', '.tif', '.tiff', '.webp'):
+        return 1
+    from PIL import Image, UnidentifiedImageError
+    try:
+        with Image.open(path) as im:
+            value = int(im.getexif().get(0x0112, 1))
+    except (UnidentifiedImageError, OSError, ValueError):  # metadata unreadable: the pixels decide alone
+        return 1
+    return value if value in EXIF_ORIENTATION else 1
+
+
+def apply_orientation(array: np.ndarray, orientation: int) -> np.ndarray:
+    """``array`` (H, W[, C]) as the EXIF ``orientation`` says it is displayed."""
+    return np.ascontiguousarray(EXIF_ORIENTATION[orientation](array)) if orientation in EXIF_ORIENTATION else array
+
 
 @dataclass
 class LayoutItem:
@@ -39,13 +64,16 @@ class PlacedImage:
     shape: Tuple[int, int]
     reused: bool
     normalized: Optional[str] = None
+    orientation: int = 1  # EXIF orientation of the source, applied to the output (masks need the same)
 
 
 def place_image(src: str, img_dir: str, out_stem: str, resume: bool = True) -> PlacedImage:
     """Copy ``src`` into ``img_dir`` as ``out_stem`` + its extension (8-bit PNG/JPEG/BMP, byte for byte), or
     write a normalized 8-bit PNG (16-bit, RGBA, other formats); atomic. With ``resume`` a finished output
-    that decodes is kept. Unreadable sources raise :class:`DatasetLayoutError` naming the file."""
+    that decodes is kept. Unreadable sources raise :class:`DatasetLayoutError` naming the file. A source with an
+    EXIF orientation other than upright is written upright as PNG (no EXIF left to disagree about)."""
     ext = osp.splitext(src)[1].lower()
+    orientation = exif_orientation(src)
     candidates = ([out_stem + ext] if ext in COPY_EXTENSIONS else []) + [out_stem + '.png']
     if resume:
         for cand in candidates:
@@ -53,8 +81,11 @@ def place_image(src: str, img_dir: str, out_stem: str, resume: bool = True) -> P
             if osp.isfile(path):
                 existing = cv2.imread(path, cv2.IMREAD_UNCHANGED)
                 if existing is not None:
-                    return PlacedImage(cand, existing.shape[:2], reused=True)
+                    return PlacedImage(cand, existing.shape[:2], reused=True, orientation=orientation)
     img8, note = normalize_image(read_image(src, cv2.IMREAD_UNCHANGED), src)
+    if orientation != 1:
+        img8 = apply_orientation(img8, orientation)
+        note = ', '.join(n for n in (note, f'EXIF orientation {orientation} applied') if n)
     if not note and ext in COPY_EXTENSIONS:
         name = out_stem + ext
         with open(src, 'rb') as f:
@@ -62,7 +93,8 @@ def place_image(src: str, img_dir: str, out_stem: str, resume: bool = True) -> P
         return PlacedImage(name, img8.shape[:2], reused=False)
     name = out_stem + '.png'
     atomic_write_png(osp.join(img_dir, name), img8)
-    return PlacedImage(name, img8.shape[:2], reused=False, normalized=note or f'{ext} -> .png')
+    return PlacedImage(name, img8.shape[:2], reused=False, normalized=note or f'{ext} -> .png',
+                       orientation=orientation)
 
 
 def carve_split(names: Sequence[str], fraction: float, seed: int) -> Tuple[List[str], List[str]]:
@@ -75,7 +107,9 @@ def carve_split(names: Sequence[str], fraction: float, seed: int) -> Tuple[List[
 
 
 def check_paths(src: str, out_dir: str) -> None:
-    src, out = osp.abspath(src), osp.abspath(out_dir)
+    """Refuse an output folder inside the source or around it, symlinks resolved (an ``--out`` reached through
+    a link into the source tree is still inside it)."""
+    src, out = osp.realpath(src), osp.realpath(out_dir)
     if not osp.isdir(src):
         raise DatasetLayoutError(f'source folder not found: {src}')
     for a, b in ((out, src), (src, out)):

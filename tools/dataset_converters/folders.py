@@ -17,7 +17,6 @@ import os.path as osp
 
 from mmwsss.apis.config_generation import TEMPLATES, write_dataset_configs
 from mmwsss.datasets.folder_converter import convert_folders
-from mmwsss.datasets.layout import DatasetLayoutError
 from mmwsss.utils import add_debug_flag, cli_main
 
 
@@ -47,21 +46,31 @@ def parse_args():
 
 def main():
     args = parse_args()
-    try:
-        report = convert_folders(
-            args.root, args.out, ok=args.ok, classes=args.classes, ignore=args.ignore, mask_root=args.masks,
-            mask_thr=args.mask_thr, seed=args.seed, ratios=args.ratios, multi_label=args.multi_label,
-            skip_bad=args.skip_bad, resume=not args.no_resume, progress=True)
-    except DatasetLayoutError as err:
-        raise SystemExit(f'error: {err}')
+    report = convert_folders(
+        args.root, args.out, ok=args.ok, classes=args.classes, ignore=args.ignore, mask_root=args.masks,
+        mask_thr=args.mask_thr, seed=args.seed, ratios=args.ratios, multi_label=args.multi_label,
+        skip_bad=args.skip_bad, resume=not args.no_resume, progress=True)
     name = args.name or osp.basename(osp.normpath(args.out))
-    paths = write_dataset_configs(args.out, args.config_dir or osp.join(args.out, 'configs'), name, args.template)
+    kept = []
+    paths = write_dataset_configs(args.out, args.config_dir or osp.join(args.out, 'configs'), name, args.template,
+                                  kept=kept)
     print(f"classes: {', '.join(report['classes'][1:])} (defect-free: {', '.join(args.ok)})")
     for split, c in report['counts'].items():
         print(f"{split:5s} {c['defect_free']:6d} defect-free {c['defective']:6d} defective  "
               f"{c['with_masks']:6d} with masks")
     print(f"written {report['written']}, reused {report['reused']}, normalized {len(report['normalized'])}, "
           f"skipped {len(report['skipped'])} (see {osp.join(args.out, 'conversion.json')})")
+    if report['kept_splits']:
+        print(f"{report['kept_splits']} images kept the split of the earlier conversion; "
+              f"{len(report['removed'])} outputs of images gone from the source removed")
+    if report.get('unmatched_folders'):
+        print(f"warning: mask folder(s) {report['unmatched_folders']} match no class folder: their masks are unused")
+    if report.get('unmatched_masks'):
+        print(f"warning: {len(report['unmatched_masks'])} mask file(s) match no image (listed in conversion.json)")
+    for path in kept:
+        print(f'kept your edited {path} (delete it to regenerate)')
+    if not any(report['masks'].values()):
+        print('no masks: the pipeline trains and reports without them (IoU is "not measured")')
     print(f"next: python tools/run_pipeline.py {paths['pipeline']} --work-dir work_dirs/{name}")
 
 

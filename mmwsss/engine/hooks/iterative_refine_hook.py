@@ -190,6 +190,11 @@ class IterativeRefineHook(Hook):
                 shutil.rmtree(partial)  # left by an interrupted round
             os.makedirs(partial)
         barrier()
+        if 'image_labels' not in dataset.dataset.get_data_info(0):
+            raise ValueError(
+                f'IterativeRefineHook: the training dataset {type(dataset.dataset).__name__} gives no image_labels '
+                '(image-level classes): without them every refined mask would turn to background. Train on a '
+                'DefectSegDataset (or a subclass) over the mmwsss layout, whose image_labels/<split>.txt lists them')
         num_classes = len(dataset.metainfo['classes'])
         stats = torch.zeros(3, dtype=torch.long)  # changed, total, ignored
         cm = torch.zeros(num_classes, num_classes, dtype=torch.long)
