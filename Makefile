@@ -6,7 +6,7 @@ STAMP := $(VENV)/.mmwsss-installed
 DEMO_CONFIG := configs/wsss/gradcam_r18_deeplabv3plus_synthetic.py
 DEMO_DIR := work_dirs/demo
 
-.PHONY: install demo test clean-demo
+.PHONY: install demo test lint clean-demo
 
 $(STAMP): requirements.txt setup.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -22,6 +22,11 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest -q
+
+# pyflakes + pycodestyle (ruff.toml) and OpenMMLab's import order (setup.cfg [isort])
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/isort --check-only --diff .
 
 clean-demo:
 	rm -rf $(DEMO_DIR) data/synthetic_defects

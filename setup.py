@@ -29,7 +29,7 @@ setup(
         'mmsegmentation>=1.2.0,<1.3',
         'ftfy',
         'regex',
-        'setuptools<81',
+        'setuptools<80',
         'opencv-python-headless',
         'tqdm',
         'tensorboard',  # TensorboardVisBackend in the runtime configs

@@ -4,7 +4,6 @@ import pytest
 import torch
 
 from mmwsss.cam import build_cam, guided_backprop
-
 from .test_cam import Logits, tiny_classifier
 
 REFERENCE = {

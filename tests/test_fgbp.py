@@ -3,7 +3,6 @@ import torch
 from torch import nn
 
 from mmwsss.cam import RegionAwareCAM, build_cam, filter_gradient
-
 from .test_cam import tiny_classifier
 
 

@@ -77,9 +77,9 @@ def test_generated_configs_build_with_folder_classes(tmp_path, repo_root):
     convert_folders(images, out, ok=['good'], mask_root=masks)
     paths = write_dataset_configs(out, str(tmp_path / 'cfg'), 'line3', template='r18')
     assert set(paths) == {'classifier', 'segmenter', 'segmenter_gt', 'pipeline'}
+    from mmengine.registry import DefaultScope
     from mmpretrain.registry import DATASETS as CLS_DATASETS
     from mmseg.registry import DATASETS as SEG_DATASETS
-    from mmengine.registry import DefaultScope
     cls_cfg = Config.fromfile(paths['classifier'])
     assert cls_cfg.model.head.num_classes == 2
     with DefaultScope.overwrite_default_scope('mmpretrain'):
@@ -195,8 +195,8 @@ def test_identical_image_in_two_defect_folders_is_multi_label(tmp_path):
     with pytest.raises(DatasetLayoutError, match='--multi-label'):
         convert_folders(images, str(tmp_path / 'out'), ok=['good'])
     report = convert_folders(images, str(tmp_path / 'out2'), ok=['good'], multi_label=True)
-    labels = {n: l for s in ('train', 'val', 'test')
-              for n, l in read_image_labels(str(tmp_path / 'out2' / 'image_labels' / f'{s}.txt'))}
+    labels = {n: lab for s in ('train', 'val', 'test')
+              for n, lab in read_image_labels(str(tmp_path / 'out2' / 'image_labels' / f'{s}.txt'))}
     assert labels['dent__dent_003.png'] == [1, 2] and len(labels) == 30
     assert report['counts']['train']['defective'] + report['counts']['val']['defective'] + \
         report['counts']['test']['defective'] == 20
@@ -229,7 +229,8 @@ def test_cli_end_to_end(tmp_path, repo_root):
 def test_report_palette_from_metainfo_or_type():
     from mmwsss.apis.report import dataset_palette, default_palette
     from mmwsss.datasets.builtin_datasets import MTD_PALETTE
-    assert dataset_palette(dict(type='DefectSegDataset', metainfo=dict(classes=('a', 'b'), palette=[[1, 2, 3], [4, 5, 6]])),
-                           2) == [[1, 2, 3], [4, 5, 6]]
+    two = dict(classes=('a', 'b'), palette=[[1, 2, 3], [4, 5, 6]])
+    assert dataset_palette(dict(type='DefectSegDataset', metainfo=two), 2) == [[1, 2, 3], [4, 5, 6]]
     assert dataset_palette(dict(type='MTDDataset'), 6) == MTD_PALETTE
-    assert dataset_palette(dict(type='DefectSegDataset', metainfo=dict(classes=('a', 'b', 'c'))), 3) == default_palette(3)
+    three = dict(type='DefectSegDataset', metainfo=dict(classes=('a', 'b', 'c')))
+    assert dataset_palette(three, 3) == default_palette(3)

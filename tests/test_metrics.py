@@ -21,7 +21,7 @@ def test_confusion_and_iou_by_hand():
 
 
 def test_score_label_folder(tiny_synthetic, tmp_path):
-    names = [l.split('\t')[0] for l in open(os.path.join(tiny_synthetic, 'image_labels', 'train.txt'))]
+    names = [line.split('\t')[0] for line in open(os.path.join(tiny_synthetic, 'image_labels', 'train.txt'))]
     for n in names:
         gt = cv2.imread(os.path.join(tiny_synthetic, 'ann_dir', 'train', n[:-4] + '.png'), cv2.IMREAD_UNCHANGED)
         cv2.imwrite(str(tmp_path / (n[:-4] + '.png')), gt)
@@ -50,9 +50,9 @@ def test_exact_match_accuracy_through_registry():
 
 
 def test_defect_iou_metric_per_class():
+    from mmengine.structures import PixelData
     from mmseg.registry import METRICS
     from mmseg.structures import SegDataSample
-    from mmengine.structures import PixelData
     metric = METRICS.build(dict(type='DefectIoUMetric'))
     metric.dataset_meta = dict(classes=('background', 'a', 'b'))
     s = SegDataSample()

@@ -7,7 +7,6 @@ import pytest
 
 from mmwsss.datasets import MTD_FOLDERS, MTD_FREE_FOLDER, DatasetLayoutError, read_image_labels, validate_split
 from mmwsss.datasets.mtd_converter import convert_mtd, split_counts
-
 from .conftest import MTD_ROOT
 
 

@@ -16,7 +16,8 @@ from mmwsss.datasets.neu_seg_converter import convert_neu_seg
 
 
 def all_labels(out):
-    return {n: l for s in ('train', 'val', 'test') for n, l in read_image_labels(osp.join(out, 'image_labels', f'{s}.txt'))}
+    return {n: labels for s in ('train', 'val', 'test')
+            for n, labels in read_image_labels(osp.join(out, 'image_labels', f'{s}.txt'))}
 
 
 def make_neu_seg(root, n_train=10, n_test=4):

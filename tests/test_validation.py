@@ -17,7 +17,8 @@ def data(tmp_path, tiny_synthetic):
 
 
 def first(root, split='train', defective=True):
-    return next(n for n, l in read_image_labels(osp.join(root, 'image_labels', f'{split}.txt')) if bool(l) == defective)
+    return next(n for n, labels in read_image_labels(osp.join(root, 'image_labels', f'{split}.txt'))
+                if bool(labels) == defective)
 
 
 def test_valid_split_counts(data):
@@ -63,7 +64,7 @@ def test_mask_size_and_values(data):
 
 def test_split_without_defect_free_or_defective_images(data):
     path = osp.join(data, 'image_labels', 'train.txt')
-    lines = [l for l in open(path).read().splitlines() if l.split('\t')[1]]
+    lines = [line for line in open(path).read().splitlines() if line.split('\t')[1]]
     with open(path, 'w') as f:
         f.write('\n'.join(lines) + '\n')
     assert validate_split(data, 'train', 4)['defect_free'] == 0

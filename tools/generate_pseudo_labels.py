@@ -30,7 +30,8 @@ def parse_args():
     parser.add_argument('--bg-thr', type=float, help='below: background (config: cam.bg_thr)')
     parser.add_argument('--fg-thr', type=float, help='at or above: defect; between: 255 ignore (config: cam.fg_thr)')
     parser.add_argument('--batch-size', type=int)
-    parser.add_argument('--device', default=None, help='torch device (default: cuda:<local rank> if available, else cpu)')
+    parser.add_argument('--device', default=None,
+                        help='torch device (default: cuda:<local rank> if available, else cpu)')
     parser.add_argument('--data-root', help='override every data_root in the config')
     parser.add_argument('--no-resume', action='store_true', help='rewrite existing files')
     parser.add_argument('--skip-bad', action='store_true',

@@ -6,7 +6,6 @@
 import argparse
 import os
 
-
 from mmwsss.apis import build_runner, prepare_config
 from mmwsss.utils import add_debug_flag, cfg_options_action, cli_main
 

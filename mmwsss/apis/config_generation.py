@@ -89,7 +89,8 @@ def write_dataset_configs(data_root: str,
     imports = "custom_imports = dict(imports=['mmwsss'], allow_failed_imports=False)\n"
     k = len(classes) - 1
     paths = {}
-    paths['classifier'] = _dump(osp.join(out_dir, f'{name}_classifier.py'), kept=kept, text=head + f"""_base_ = {tpl['classifier']!r}
+    paths['classifier'] = _dump(osp.join(out_dir, f'{name}_classifier.py'), kept=kept, text=head + f"""\
+_base_ = {tpl['classifier']!r}
 {imports}data_root = {data_root!r}
 metainfo = dict(classes={tuple(classes[1:])!r})
 model = dict(data_preprocessor=dict(num_classes={k}), head=dict(num_classes={k}))
@@ -107,19 +108,22 @@ _data = dict(type='DefectSegDataset', data_root=data_root, metainfo=metainfo)
 val_dataloader = dict(dataset=_data)
 test_dataloader = dict(dataset=_data)
 """
-    paths['segmenter'] = _dump(osp.join(out_dir, f'{name}_segmenter.py'), kept=kept, text=head + f"""_base_ = {tpl['segmenter']!r}
+    paths['segmenter'] = _dump(osp.join(out_dir, f'{name}_segmenter.py'), kept=kept, text=head + f"""\
+_base_ = {tpl['segmenter']!r}
 {seg_common}train_dataloader = dict(dataset=dict(dataset=_data))  # inside PseudoLabelDataset
 del _data
 """)
     has_train_masks = bool(info.get('masks', {}).get('train'))
     if has_train_masks:
-        paths['segmenter_gt'] = _dump(osp.join(out_dir, f'{name}_segmenter-gt.py'), kept=kept, text=head + f"""_base_ = {tpl['segmenter_gt']!r}
+        paths['segmenter_gt'] = _dump(osp.join(out_dir, f'{name}_segmenter-gt.py'), kept=kept, text=head + f"""\
+_base_ = {tpl['segmenter_gt']!r}
 {seg_common}train_dataloader = dict(dataset=_data)
 del _data
 """)
     full = (f"fully_supervised = dict(config={osp.basename(paths['segmenter_gt'])!r})\n" if has_train_masks else
             "fully_supervised = dict(config=None)  # the train split has no masks\n")
-    paths['pipeline'] = _dump(osp.join(out_dir, f'wsss_{name}.py'), kept=kept, text=head + f"""_base_ = {tpl['pipeline']!r}
+    paths['pipeline'] = _dump(osp.join(out_dir, f'wsss_{name}.py'), kept=kept, text=head + f"""\
+_base_ = {tpl['pipeline']!r}
 {imports}dataset_name = {name!r}
 data_root = {data_root!r}
 data_preparation = None

@@ -61,8 +61,8 @@ def _pick_examples(data_root: str, num: int, num_classes: int) -> List[str]:
 def write_overlays(pipeline, num: int) -> List[str]:
     """image | GT | CAM | pseudo-label | prediction (of the final segmenter: the last refinement round's)
     rows for ``num`` defective training images."""
-    from mmseg.apis import inference_model, init_model
     from mmpretrain.registry import DATASETS
+    from mmseg.apis import inference_model, init_model
 
     from mmwsss.cam import build_cam
     from .pseudo_label_generation import cam_settings, load_classifier

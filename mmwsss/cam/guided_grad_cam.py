@@ -8,7 +8,6 @@ from mmwsss.registry import CAM_METHODS
 from .base_cam import minmax_scale
 from .grad_cam import GradCAM
 
-
 #: rectifier modules that guided backprop and FGBP's ``filter_points='relu'`` act on (ReLU6: MobileNet,
 #: EfficientNet-Lite)
 RECTIFIERS = (nn.ReLU, nn.ReLU6)

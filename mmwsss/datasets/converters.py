@@ -42,6 +42,7 @@ def public_set_main(kind: str, title: str, argv=None) -> None:
     """Command line of ``tools/dataset_converters/{neu_seg,ksdd2,dagm}.py``: ``SRC OUT_DIR [--val-fraction F]
     [--seed S]``; prints the split counts, exits with the message on bad input."""
     import argparse
+
     from .layout import DatasetLayoutError
     parser = argparse.ArgumentParser(description=f'Convert {title} to the mmwsss layout')
     parser.add_argument('src', help=f'{title} root')

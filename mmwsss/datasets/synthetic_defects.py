@@ -179,7 +179,8 @@ def split_sizes(spec: SyntheticSpec) -> Dict[str, int]:
     return {'train': spec.num_train, 'val': spec.num_val, 'test': spec.num_test}
 
 
-def write_synthetic_dataset(out_dir: str, spec: SyntheticSpec = SyntheticSpec(), progress: bool = False) -> Dict[str, int]:
+def write_synthetic_dataset(out_dir: str, spec: SyntheticSpec = SyntheticSpec(),
+                            progress: bool = False) -> Dict[str, int]:
     """Write the synthetic set in the mmwsss layout (see :mod:`mmwsss.datasets.layout`).
 
     Existing files are overwritten atomically; the output is identical for identical ``spec``.

