@@ -54,3 +54,24 @@ def test_defect_weight_equals_explicit_class_weights():
     assert a.item() == pytest.approx(b.item(), rel=1e-6)
     with pytest.raises(ValueError, match='defect_weight'):
         build(defect_weight=-1.0)
+
+
+def test_class_dice_by_hand_ignores_255_and_absent_classes():
+    import math
+
+    from mmengine.registry import DefaultScope
+    from mmseg.registry import MODELS
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        dice = MODELS.build(dict(type='ClassDiceLoss', loss_weight=2.0))
+    # one image, 3 pixels, 3 classes; class 2 absent from the labels, pixel 3 ignored
+    logits = torch.tensor([[[0.0, 0.0, 9.0]], [[0.0, math.log(3.0), 0.0]], [[-1e4, -1e4, 0.0]]])[None]
+    label = torch.tensor([[[0, 1, 255]]])
+    # p(valid pixels): pixel 1 (.5, .5, 0), pixel 2 (.25, .75, 0); eps = 1
+    d0 = (2 * 0.5 + 1) / ((0.5 + 0.25) + 1 + 1)
+    d1 = (2 * 0.75 + 1) / ((0.5 + 0.75) + 1 + 1)
+    assert dice(logits, label).item() == pytest.approx(2.0 * ((1 - d0) + (1 - d1)) / 2, rel=1e-5)
+    other = logits.clone()
+    other[0, :, 0, 2] = torch.tensor([-5.0, 7.0, 3.0])  # whatever is predicted on the ignored pixel
+    assert dice(other, label).item() == pytest.approx(dice(logits, label).item(), rel=1e-6)
+    every = torch.full((1, 1, 3), 255)
+    assert dice(logits.requires_grad_(), every).item() == 0.0
