@@ -59,9 +59,9 @@ NO_MASKS = 'no masks: not measured'
 # keys of each pipeline-config section that --cfg-options may set (refinement: + IterativeRefineHook's arguments;
 # keys under <section>.cfg_options / cam.kwargs / data_preparation go to the component and pass through)
 SECTION_KEYS = dict(
-    classifier=('config', 'cfg_options', 'checkpoint'),
-    segmenter=('config', 'cfg_options'),
-    fully_supervised=('config', 'cfg_options', 'checkpoint'),
+    classifier=('config', 'cfg_options', 'checkpoint', 'amp'),
+    segmenter=('config', 'cfg_options', 'amp'),
+    fully_supervised=('config', 'cfg_options', 'checkpoint', 'amp'),
     cam=('method', 'bg_thr', 'fg_thr', 'target_layers', 'kwargs'),
     refinement=('rounds', 'iters_per_round'),
     report=('num_overlays', ))
@@ -109,8 +109,8 @@ class WSSSPipeline:
 
     Args:
         cfg: pipeline config (see ``configs/wsss/``): ``dataset_name``, ``data_root``, ``data_preparation``,
-            ``classifier=dict(config=..., cfg_options=..., checkpoint=None)`` (a given checkpoint is tested,
-            not retrained), ``cam=dict(method, bg_thr, fg_thr, ...)``,
+            ``classifier=dict(config=..., cfg_options=..., checkpoint=None, amp=False)`` (a given checkpoint is
+            tested, not retrained; ``amp``: mixed precision as ``tools/train.py --amp``, bf16 on a CPU), ``cam=dict(method, bg_thr, fg_thr, ...)``,
             ``segmenter=dict(config=..., cfg_options=...)``,
             ``refinement=dict(rounds=0, iters_per_round=None, **IterativeRefineHook options)``,
             ``fully_supervised=dict(config=None, cfg_options=..., checkpoint=None)``,
@@ -179,7 +179,7 @@ class WSSSPipeline:
         if not osp.isabs(path):
             path = osp.normpath(osp.join(osp.dirname(self.cfg.filename), path))
         return prepare_config(path, work_dir=osp.join(self.work_dir, key), cfg_options=sub.get('cfg_options'),
-                              data_root=self.cfg.data_root)
+                              data_root=self.cfg.data_root, amp=bool(sub.get('amp', False)))
 
     # ------------------------------------------------------------------ stages
     def run(self, stages: Optional[List[str]] = None, log: Callable[[str], None] = print) -> Dict:
