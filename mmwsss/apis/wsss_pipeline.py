@@ -110,8 +110,8 @@ class WSSSPipeline:
     Args:
         cfg: pipeline config (see ``configs/wsss/``): ``dataset_name``, ``data_root``, ``data_preparation``,
             ``classifier=dict(config=..., cfg_options=..., checkpoint=None, amp=False)`` (a given checkpoint is
-            tested, not retrained; ``amp``: mixed precision as ``tools/train.py --amp``, bf16 on a CPU), ``cam=dict(method, bg_thr, fg_thr, ...)``,
-            ``segmenter=dict(config=..., cfg_options=...)``,
+            tested, not retrained; ``amp``: mixed precision as ``tools/train.py --amp``, bf16 on a CPU),
+            ``cam=dict(method, bg_thr, fg_thr, ...)``, ``segmenter=dict(config=..., cfg_options=..., amp=False)``,
             ``refinement=dict(rounds=0, iters_per_round=None, **IterativeRefineHook options)``,
             ``fully_supervised=dict(config=None, cfg_options=..., checkpoint=None)``,
             ``report=dict(num_overlays=...)``.
