@@ -188,3 +188,23 @@ def test_confidence_check_by_hand(tmp_path):
     assert check['spearman'] == pytest.approx(1.0)
     assert check['iou_least_confident_fifth'] == 0.0 and check['iou_most_confident_fifth'] == 1.0
     assert check['mean_iou'] == pytest.approx(np.mean([0, 0.5, 1, 0.25, 0.75]))
+
+
+def test_eval_cams_reports_oracle_and_gt_free_rule(repo_root, tiny_synthetic, checkpoint, tmp_path, monkeypatch):
+    """eval_cams.py scores the GT-swept (oracle) threshold and the per-image Otsu rule on the same CAMs."""
+    import json
+    import runpy
+    import sys
+    out = str(tmp_path / 'eval')
+    argv = ['eval_cams.py', osp.join(repo_root, *CLS_CONFIG), checkpoint, '--methods', 'gradcam', '--out-dir', out,
+            '--data-root', tiny_synthetic, '--defective-only', '--gallery', '1', '--batch-size', '4',
+            '--thresholds', '0.1', '0.3', '0.5', '--cfg-options'] + [f'{k}={v}' for k, v in OPTIONS.items()]
+    monkeypatch.setattr(sys, 'argv', argv)
+    runpy.run_path(osp.join(repo_root, 'tools', 'analysis_tools', 'eval_cams.py'), run_name='__main__')
+    result = json.load(open(osp.join(out, 'cam_eval.json')))['methods']['gradcam']
+    oracle = max(point['defect_miou'] for point in result['curve'])
+    assert result['defect_miou'] == oracle and result['best_threshold'] in (0.1, 0.3, 0.5)
+    otsu = result['gt_free']['otsu']
+    assert 0.0 <= otsu['defect_miou'] <= 1.0
+    assert otsu['ratio_to_oracle'] == pytest.approx(otsu['defect_miou'] / oracle, abs=1e-3)
+    assert 'otsu per image (no GT' in open(osp.join(out, 'cam_eval.md')).read()

@@ -31,3 +31,32 @@ def test_threshold_validation():
         cams_to_pseudo_labels(torch.zeros(1, 1, 2, 2), torch.ones(1, 1, dtype=torch.bool), 0.6, 0.5)
     with pytest.raises(ValueError, match='class_mask'):
         cams_to_pseudo_labels(torch.zeros(1, 2, 2, 2), torch.ones(1, 3, dtype=torch.bool), 0.3, 0.5)
+
+
+def test_otsu_thresholds_by_hand_and_per_image_bands():
+    from mmwsss.cam import image_thresholds, otsu_thresholds
+
+    # image 1: three pixels at 0.1, two at 0.9 -> the cut lies between them; image 2 constant 0.3
+    a = torch.tensor([[[0.1, 0.1, 0.1, 0.9, 0.9]], [[0.3, 0.3, 0.3, 0.3, 0.3]]])
+    t = otsu_thresholds(a, bins=10)
+    assert t[0].item() == pytest.approx(0.2)  # upper edge of the 0.1 bin: 0.1 below, 0.9 above
+    assert t[1].item() > 0.3  # a constant map stays in one class (all below)
+    # a three-level map: Otsu separates the high mode when it is far from the other two
+    b = torch.tensor([[[0.0] * 6 + [0.1] * 2 + [1.0] * 2]])
+    assert otsu_thresholds(b, bins=10)[0].item() == pytest.approx(0.2)
+    bg, fg = image_thresholds(a, dict(type='otsu', fg_ratio=2.0, bins=10), 0.05, 0.1)
+    assert bg.tolist() == pytest.approx([0.2, t[1].item()]) and fg[0].item() == pytest.approx(0.4)
+    assert fg[1].item() == pytest.approx(min(1.0, 2 * t[1].item()))
+    fixed = image_thresholds(a, None, 0.05, 0.1)
+    assert fixed[0].tolist() == pytest.approx([0.05, 0.05]) and fixed[1].tolist() == pytest.approx([0.1, 0.1])
+    with pytest.raises(ValueError, match='type must be one of'):
+        image_thresholds(a, dict(type='triangle'), 0.05, 0.1)
+    with pytest.raises(ValueError, match=r"unknown option\(s\) \['ratio'\]"):
+        image_thresholds(a, dict(type='otsu', ratio=2), 0.05, 0.1)
+
+
+def test_pseudo_labels_take_per_image_thresholds():
+    cams = torch.tensor([[[[0.2, 0.5, 0.9]]], [[[0.2, 0.5, 0.9]]]])
+    mask = torch.tensor([[True], [True]])
+    out = cams_to_pseudo_labels(cams, mask, torch.tensor([0.1, 0.6]), torch.tensor([0.4, 0.8]))
+    assert out.tolist() == [[[255, 1, 1]], [[0, 0, 1]]]

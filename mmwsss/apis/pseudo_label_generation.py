@@ -19,6 +19,7 @@ from torch.utils.data import DataLoader
 
 from mmwsss.cam import build_cam, cams_to_pseudo_labels
 from mmwsss.cam.pseudo_labels import IGNORE_INDEX
+from mmwsss.cam.threshold_rules import image_thresholds
 from mmwsss.datasets.layout import ANN_DIR, IMG_DIR, DatasetLayoutError, ImageDecodeError, read_image
 from mmwsss.datasets.pseudo_label_dataset import pseudo_label_name
 from mmwsss.utils import atomic_write_png, atomic_write_text, file_sha256
@@ -73,7 +74,8 @@ def generate_pseudo_labels(cfg: Config, *args, **kwargs) -> Dict:
 CONFIDENCE_CSV = 'confidence.csv'
 CSV_FIELDS = ('image', 'img_path', 'height', 'width', 'classes', 'confidence', 'defect_fraction', 'ignored_fraction')
 # manifest fields that must match for a resumed run to keep earlier files
-SETTING_KEYS = ('method', 'bg_thr', 'fg_thr', 'target_layers', 'settings', 'checkpoint_sha256', 'classes')
+SETTING_KEYS = ('method', 'bg_thr', 'fg_thr', 'threshold_rule', 'target_layers', 'settings', 'checkpoint_sha256',
+                'classes')
 
 
 def check_settings_manifest(out_dir: str, setting: dict, resume: bool) -> None:
@@ -239,7 +241,11 @@ def _generate_pseudo_labels(cfg: Config,
     check_output_dir(out_dir, loader_cfg.dataset.get('data_root', ''))
     classes = list(dataset.metainfo['classes'])
     method_type, layers, kwargs = cam_settings(cfg, method)
-    setting = dict(method=method, bg_thr=bg_thr, fg_thr=fg_thr, target_layers=layers, settings=kwargs,
+    rule = cam_cfg.get('threshold_rule')
+    if rule is not None:  # validated before any file is written
+        image_thresholds(torch.zeros(1, 1, 1), rule, bg_thr, fg_thr)
+    setting = dict(method=method, bg_thr=bg_thr, fg_thr=fg_thr, threshold_rule=rule, target_layers=layers,
+                   settings=kwargs,
                    checkpoint_sha256=file_sha256(checkpoint) if checkpoint else None, classes=classes)
     manifest_path = osp.join(out_dir, 'manifest.json')
     check_settings_manifest(out_dir, setting, resume)
@@ -293,15 +299,19 @@ def _generate_pseudo_labels(cfg: Config,
             cams = cam(data['inputs'], class_mask)
             for n, s in enumerate(samples):
                 full = F.interpolate(cams[n:n + 1], size=tuple(s.ori_shape), mode='bilinear', align_corners=False)
-                label = cams_to_pseudo_labels(full, class_mask[n:n + 1], bg_thr, fg_thr)[0]
+                scores = (full[0] * class_mask[n, :, None, None]).amax(0)
+                bg_n, fg_n = bg_thr, fg_thr
+                if rule is not None:  # per-image thresholds from this image's own map (no GT)
+                    bg_t, fg_t = image_thresholds(scores[None], rule, bg_thr, fg_thr)
+                    bg_n, fg_n = float(bg_t[0]), float(fg_t[0])
+                label = cams_to_pseudo_labels(full, class_mask[n:n + 1], bg_n, fg_n)[0]
                 name = pseudo_label_name(s.img_path)
                 atomic_write_png(osp.join(out_dir, name), label.cpu().numpy())
-                scores = (full[0] * class_mask[n, :, None, None]).amax(0)
                 n_px = float(label.numel())
                 writer.writerow(dict(
                     image=name, img_path=s.img_path, height=label.shape[0], width=label.shape[1],
                     classes='+'.join(classes[k] for k in s.gt_label.tolist()),
-                    confidence=pseudo_label_confidence(scores, label, bool(class_mask[n].any()), bg_thr, fg_thr),
+                    confidence=pseudo_label_confidence(scores, label, bool(class_mask[n].any()), bg_n, fg_n),
                     defect_fraction=round(int(((label != 0) & (label != IGNORE_INDEX)).sum()) / n_px, 6),
                     ignored_fraction=round(int((label == IGNORE_INDEX).sum()) / n_px, 6)))
                 part.flush()

@@ -1,11 +1,14 @@
 """CAMs + image-level labels -> pseudo-label masks (batched, pure torch)."""
+from typing import Union
+
 import torch
 from torch import Tensor
 
 IGNORE_INDEX = 255
 
 
-def cams_to_pseudo_labels(cams: Tensor, class_mask: Tensor, bg_thr: float, fg_thr: float) -> Tensor:
+def cams_to_pseudo_labels(cams: Tensor, class_mask: Tensor, bg_thr: Union[float, Tensor],
+                          fg_thr: Union[float, Tensor]) -> Tensor:
     """Turn normalized CAMs into a label map with an uncertainty band.
 
     With ``s = max_k cams[n, k]`` over the image's classes and ``k* = argmax``:
@@ -15,11 +18,14 @@ def cams_to_pseudo_labels(cams: Tensor, class_mask: Tensor, bg_thr: float, fg_th
     Args:
         cams: (N, K, H, W) maps in [0, 1].
         class_mask: (N, K) bool image-level labels.
-        bg_thr, fg_thr: thresholds with ``0 <= bg_thr <= fg_thr <= 1`` (equal = no ignore band).
+        bg_thr, fg_thr: thresholds with ``0 <= bg_thr <= fg_thr <= 1`` (equal = no ignore band): numbers, or
+            (N,) tensors of per-image thresholds (:mod:`mmwsss.cam.threshold_rules`).
     Returns:
         (N, H, W) uint8 labels in {0, 1..K, 255}.
     """
-    if not 0.0 <= bg_thr <= fg_thr <= 1.0:
+    bg = torch.as_tensor(bg_thr, dtype=torch.float32, device=cams.device).reshape(-1)
+    fg = torch.as_tensor(fg_thr, dtype=torch.float32, device=cams.device).reshape(-1)
+    if bool(((bg < 0) | (bg > fg) | (fg > 1)).any()):
         raise ValueError(f'need 0 <= bg_thr <= fg_thr <= 1, got bg_thr={bg_thr}, fg_thr={fg_thr}')
     if cams.dim() != 4 or class_mask.shape != cams.shape[:2]:
         raise ValueError(f'cams must be (N, K, H, W) and class_mask (N, K); got {tuple(cams.shape)} and '
@@ -27,7 +33,7 @@ def cams_to_pseudo_labels(cams: Tensor, class_mask: Tensor, bg_thr: float, fg_th
     mask = class_mask.bool().to(cams.device)
     scores, idx = (cams * mask[:, :, None, None]).max(1)
     labels = (idx + 1).to(torch.uint8)
-    labels[scores < fg_thr] = IGNORE_INDEX
-    labels[scores < bg_thr] = 0
+    labels[scores < fg[:, None, None]] = IGNORE_INDEX
+    labels[scores < bg[:, None, None]] = 0
     labels[~mask.any(1)] = 0
     return labels

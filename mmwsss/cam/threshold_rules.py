@@ -1,0 +1,63 @@
+"""GT-free pseudo-label thresholds: per-image rules computed from the CAM itself (batched, pure torch).
+
+A user with OK / NG folders has no mask to pick ``bg_thr`` / ``fg_thr`` with. A rule derives them per image
+from that image's score map ``s`` (the max over its image-level classes of the normalized CAMs, in [0, 1]):
+
+* ``otsu``: ``t`` = Otsu's threshold of the histogram of ``s`` (``bins`` bins): the cut maximising the
+  between-class variance ``w0 w1 (mu0 - mu1)^2``; parameter-free, adapts to each image's defect extent.
+* ``fixed``: ``t = bg_thr`` for every image (the explicit numbers, as before).
+
+The pseudo-label band is then ``bg = t`` and ``fg = min(1, fg_ratio * t)`` (pixels between are 255).
+``cam.threshold_rule=dict(type='otsu', fg_ratio=2.0)`` in a pipeline config selects a rule; explicit
+``cam.bg_thr`` / ``cam.fg_thr`` are used when no rule is set.
+"""
+from typing import Optional, Tuple
+
+import torch
+from torch import Tensor
+
+THRESHOLD_RULES = ('otsu', 'fixed')
+
+
+def otsu_thresholds(scores: Tensor, bins: int = 256) -> Tensor:
+    """(N, H, W) maps in [0, 1] -> (N,) Otsu thresholds; ``score >= t`` is the upper class.
+
+    The histogram has ``bins`` equal bins on [0, 1]; the threshold sits halfway between the last bin of the
+    lower class and the next one. A map with one occupied bin has no split and gets ``t = 1`` (all lower).
+    """
+    if scores.dim() != 3:
+        raise ValueError(f'scores must be (N, H, W), got {tuple(scores.shape)}')
+    n = scores.shape[0]
+    flat = scores.reshape(n, -1).float().clamp(0, 1)
+    idx = (flat * bins).long().clamp(max=bins - 1)
+    hist = torch.zeros(n, bins, device=scores.device).scatter_add_(1, idx, torch.ones_like(flat))
+    p = hist / hist.sum(1, keepdim=True).clamp(min=1)
+    centers = (torch.arange(bins, device=scores.device, dtype=torch.float32) + 0.5) / bins
+    w0 = p.cumsum(1)
+    mu = (p * centers).cumsum(1)
+    denom = w0 * (1 - w0)
+    between = torch.where(denom > 1e-9, (mu[:, -1:] * w0 - mu)**2 / denom.clamp(min=1e-9),
+                          torch.full_like(denom, -1.0))
+    best, k = between.max(1)
+    t = (k + 1).float() / bins  # the upper edge of bin k: bins > k are the upper class
+    return torch.where(best >= 0, t, torch.ones_like(t))  # one occupied bin: no split, nothing above
+
+
+def image_thresholds(scores: Tensor, rule: Optional[dict], bg_thr: float, fg_thr: float) -> Tuple[Tensor, Tensor]:
+    """Per-image ``(bg, fg)`` thresholds, each (N,), for score maps (N, H, W) under ``rule`` (None: the fixed
+    ``bg_thr`` / ``fg_thr``)."""
+    n = scores.shape[0]
+    if rule is None:
+        return scores.new_full((n, ), bg_thr), scores.new_full((n, ), fg_thr)
+    rule = dict(rule)
+    kind = rule.pop('type', None)
+    if kind not in THRESHOLD_RULES:
+        raise ValueError(f'cam.threshold_rule type must be one of {THRESHOLD_RULES}, got {kind!r}')
+    fg_ratio = float(rule.pop('fg_ratio', 2.0))
+    bins = int(rule.pop('bins', 256))
+    if rule:
+        raise ValueError(f'cam.threshold_rule: unknown option(s) {sorted(rule)} for {kind!r} (fg_ratio, bins)')
+    if fg_ratio < 1:
+        raise ValueError(f'cam.threshold_rule fg_ratio must be >= 1 (fg above bg), got {fg_ratio}')
+    bg = otsu_thresholds(scores, bins) if kind == 'otsu' else scores.new_full((n, ), bg_thr)
+    return bg, (bg * fg_ratio).clamp(max=1.0)
