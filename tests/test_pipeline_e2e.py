@@ -154,6 +154,11 @@ def test_toy_pipeline_without_any_mask(toy_pipeline_cfg, tmp_path):
     assert seg['miou'] is None and seg['not_measured'] == 'no masks: not measured'
     img = seg['image_level']
     assert img['images'] == 8 and img['defective'] + img['defect_free'] == 8
+    # the OK / NG rule was calibrated on val (F1-optimal score threshold) and stored beside the model
+    decision = json.load(open(osp.join(work_dir, 'segmenter', 'decision.json')))
+    assert seg['decision']['score_thr'] == decision['score_thr'] and 0.0 < decision['score_thr'] <= 1.0
+    assert decision['calibrated_on'] == 'val' and decision['val']['images'] == 8
+    assert decision['val'].get('best_f1_threshold', 0.5) == pytest.approx(decision['score_thr'], abs=1e-4)
     for key in ('auroc', 'ap', 'accuracy', 'ng_recall', 'ok_false_alarm_rate', 'false_alarm_at_recall_1'):
         assert 0.0 <= img[key] <= 1.0, key
     assert 'fully_supervised' not in results

@@ -99,7 +99,7 @@ IMAGE_LEVEL_META_KEYS = ('img_path', 'seg_map_path', 'ori_shape', 'img_shape', '
                          'flip_direction', 'reduce_zero_label', 'image_labels')
 
 
-def _without_masks(pipeline: list) -> list:
+def without_masks(pipeline: list) -> list:
     """A test pipeline that loads no mask and packs the image-level classes."""
     out = []
     for step in pipeline:
@@ -125,7 +125,7 @@ def configure_evaluation(cfg: Config, val_masks: bool, test_masks: bool, min_are
             hooks['checkpoint'].pop('save_best')
             hooks['checkpoint'].pop('rule', None)
     dataset = cfg.test_dataloader.dataset
-    dataset.pipeline = _without_masks(dataset.pipeline) if not test_masks else [
+    dataset.pipeline = without_masks(dataset.pipeline) if not test_masks else [
         dict(s, meta_keys=IMAGE_LEVEL_META_KEYS) if s.get('type') == 'PackSegInputs' else s for s in dataset.pipeline]
     image_metric = dict(type='ImageLevelMetric', min_area=min_area)
     evaluators = cfg.test_evaluator if isinstance(cfg.test_evaluator, list) else [cfg.test_evaluator]

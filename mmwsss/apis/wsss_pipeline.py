@@ -28,6 +28,7 @@ builds on, :data:`STAGE_INPUTS` / :data:`STAGE_DEPENDS`). Settings of stages tha
 between runs (e.g. add ``refinement.rounds`` after the segmenter); a changed input of a finished stage is
 refused (``--restart`` or another work dir).
 """
+import copy
 import hashlib
 import json
 import os
@@ -39,7 +40,7 @@ from mmengine.config import Config
 
 from mmwsss.datasets.layout import ANN_DIR, SPLITS, DatasetLayoutError, check_data_root, validate_split
 from mmwsss.utils import ConfigKeyError, atomic_write_text, check_cfg_options
-from .runner_config import build_runner, configure_evaluation, prepare_config, test_only_config
+from .runner_config import build_runner, configure_evaluation, prepare_config, test_only_config, without_masks
 
 STAGES = ('data', 'classifier', 'pseudo_labels', 'segmenter', 'refinement', 'fully_supervised', 'report')
 # pipeline-config keys each stage reads, and the stages whose outputs it builds on
@@ -56,6 +57,7 @@ STAGE_DEPENDS = dict(data=(), classifier=('data', ), pseudo_labels=('classifier'
 
 
 NO_MASKS = 'no masks: not measured'
+DECISION_FILE = 'decision.json'  # the calibrated OK / NG rule of a segmenter (tools/predict.py reads it)
 # keys of each pipeline-config section that --cfg-options may set (refinement: + IterativeRefineHook's arguments;
 # keys under <section>.cfg_options / cam.kwargs / data_preparation go to the component and pass through)
 SECTION_KEYS = dict(
@@ -98,6 +100,13 @@ def check_pipeline_options(cfg: Config, options: Optional[dict]) -> None:
             known = sections[top] | set((cfg.get(top) or {}).keys())
             check_cfg_options({top: {k: None for k in known}}, {f'{top}.{parts[1]}': None}, where, strict=True,
                               shown=key)
+
+
+def short_decision(decision: Optional[Dict]) -> Optional[Dict]:
+    """The OK / NG rule as results.json reports it: threshold, min area, where it is stored."""
+    if not decision:
+        return None
+    return {k: decision[k] for k in ('score_thr', 'min_area', 'calibrated_on', 'path') if k in decision}
 
 
 def _percent_to_fraction(value) -> Optional[float]:
@@ -326,8 +335,41 @@ class WSSSPipeline:
         if cfg.train_dataloader.dataset.type != 'PseudoLabelDataset':
             raise ValueError('the segmenter config must train on a PseudoLabelDataset (weak supervision only)')
         out = self._train_and_test(cfg)
+        return self._with_decision('segmenter', cfg, out)
+
+    def _with_decision(self, key: str, cfg: Config, out: Dict, decision_file: Optional[str] = None) -> Dict:
+        """Calibrate the OK / NG decision of a trained segmenter on the val split, then score the test split
+        with it: ``out`` gains ``decision`` (also ``decision_file``, default ``<work_dir>/<key>/decision.json``,
+        read by ``tools/predict.py``) and ``summary``."""
+        decision = self.calibrate_decision(key, out['checkpoint'], decision_file)
+        tested = copy.deepcopy(cfg)
+        for evaluator in tested.test_evaluator:
+            if evaluator.get('type') == 'ImageLevelMetric':
+                evaluator['score_thr'] = decision['score_thr']
+        out['metrics'] = self._test_checkpoint(tested, out['checkpoint'])
+        out['decision'] = decision
         out['summary'] = self._seg_summary(out['metrics'], self._segmenter_classes())
         return out
+
+    def calibrate_decision(self, key: str, checkpoint: str, path: Optional[str] = None) -> Dict:
+        """The OK / NG rule of a segmenter, calibrated on the val split without masks: NG when at least
+        ``min_area`` pixels have defect probability >= ``score_thr``, with ``score_thr`` the F1-optimal image
+        score threshold on val (:func:`~mmwsss.evaluation.image_level_scores.best_f1_threshold`; 0.5 when val
+        has no defective image). Written to ``decision.json``."""
+        cfg = self._sub_config(key)
+        cfg.test_dataloader = copy.deepcopy(cfg.val_dataloader)
+        cfg.test_dataloader.dataset.pipeline = without_masks(cfg.test_dataloader.dataset.pipeline)
+        cfg.test_evaluator = [dict(type='ImageLevelMetric')]
+        val = self._test_checkpoint(cfg, checkpoint, tag='calibrate_')
+        val = {k.split('/', 1)[1]: v for k, v in val.items() if k.startswith('image/')}
+        thr = val.get('best_f1_threshold')
+        decision = dict(rule='NG if at least min_area pixels have defect probability (1 - p_background) >= score_thr',
+                        score_thr=0.5 if thr is None else round(float(thr), 4), min_area=1, calibrated_on='val',
+                        calibration='F1-optimal image score (highest defect probability) on the val split',
+                        val=val, checkpoint=checkpoint)
+        path = path or osp.join(self.work_dir, key, DECISION_FILE)
+        atomic_write_text(path, json.dumps(decision, indent=2))
+        return dict(decision, path=path)
 
     @staticmethod
     def _seg_summary(metrics: Dict, classes: List[str]) -> Dict:
@@ -343,9 +385,9 @@ class WSSSPipeline:
         return out
 
     @staticmethod
-    def _test_checkpoint(cfg: Config, checkpoint: str) -> Dict:
+    def _test_checkpoint(cfg: Config, checkpoint: str, tag: str = 'test_') -> Dict:
         cfg = test_only_config(cfg, checkpoint)
-        cfg.work_dir = osp.join(cfg.work_dir, 'test_' + osp.splitext(osp.basename(checkpoint))[0])
+        cfg.work_dir = osp.join(cfg.work_dir, tag + osp.splitext(osp.basename(checkpoint))[0])
         return {k: float(v) for k, v in build_runner(cfg).test().items()}
 
     def stage_refinement(self) -> Dict:
@@ -372,17 +414,19 @@ class WSSSPipeline:
         else:
             cfg.load_from, cfg.resume = self.state['stages']['segmenter']['result']['checkpoint'], False
         build_runner(cfg).train()
-        classes = self._segmenter_classes()
         out = []
         for r in range(1, rounds + 1):
             checkpoint = osp.join(cfg.work_dir, f'iter_{per_round * r}.pth')
             labels = osp.join(label_root, f'round_{r}')
+            tested = self._with_decision('segmenter', cfg, dict(checkpoint=checkpoint),
+                                         osp.join(cfg.work_dir, f'decision_round_{r}.json'))
             out.append(dict(
                 round=r,
                 label_dir=labels,
                 checkpoint=checkpoint,
                 pseudo_labels=self._score_labels(labels),
-                segmenter=self._seg_summary(self._test_checkpoint(cfg, checkpoint), classes)))
+                segmenter=tested['summary'],
+                decision=tested['decision']))
         return dict(rounds=out, iters_per_round=per_round)
 
     def stage_fully_supervised(self) -> Dict:
@@ -394,8 +438,7 @@ class WSSSPipeline:
         if cfg.train_dataloader.dataset.type == 'PseudoLabelDataset':
             raise ValueError('the fully supervised config must train on the GT masks, not a PseudoLabelDataset')
         out = self._reuse_or_train(cfg, 'fully_supervised')
-        out['summary'] = self._seg_summary(out['metrics'], self._segmenter_classes())
-        return out
+        return self._with_decision('fully_supervised', cfg, out)
 
     def stage_report(self) -> Dict:
         from .report import write_report
@@ -423,7 +466,8 @@ class WSSSPipeline:
             classifier=dict(st['classifier']['result']['summary'], config=self.cfg.classifier['config']),
             pseudo_labels=dict(label_scores(pl['scores']), split='train'),
             segmenter=dict(st['segmenter']['result']['summary'], split='test',
-                           config=self.cfg.segmenter['config']),
+                           config=self.cfg.segmenter['config'],
+                           decision=short_decision(st['segmenter']['result'].get('decision'))),
             seconds={k: v['seconds'] for k, v in st.items() if 'seconds' in v})
         rounds = [dict(round=0, pseudo_labels=label_scores(pl['scores']),
                        segmenter=st['segmenter']['result']['summary'])]
@@ -433,7 +477,8 @@ class WSSSPipeline:
         out['rounds'] = rounds
         full = st.get('fully_supervised', {}).get('result', {}).get('summary')
         if full is not None:
-            out['fully_supervised'] = dict(full, split='test', config=self.cfg.fully_supervised['config'])
+            out['fully_supervised'] = dict(full, split='test', config=self.cfg.fully_supervised['config'],
+                                           decision=short_decision(st['fully_supervised']['result'].get('decision')))
             final = rounds[-1]['segmenter']
 
             def ratio(key):

@@ -2,9 +2,10 @@
 
 Needs no GT mask: each data sample carries its image-level classes (``image_labels`` in its metainfo; add
 it to ``PackSegInputs(meta_keys=...)``, :func:`mmwsss.apis.runner_config.configure_evaluation` does). Per
-image: score = max over pixels of 1 - p(background); decision NG = at least ``min_area`` pixels predicted as a
-defect class. Summary: :func:`~mmwsss.evaluation.image_level_scores.image_level_scores`, keys prefixed
-``image/`` (fractions, not percentages).
+image: defect probability ``d = 1 - p(background)`` per pixel, score = ``max d``; decision NG = at least
+``min_area`` pixels with ``d >= score_thr`` (0.5 by default, the calibrated threshold in the pipeline; with
+``min_area`` 1 the decision is exactly ``score >= score_thr``). Summary:
+:func:`~mmwsss.evaluation.image_level_scores.image_level_scores`, keys prefixed ``image/`` (fractions).
 """
 from typing import Dict, List, Sequence
 
@@ -19,24 +20,26 @@ from .image_level_scores import image_level_scores
 class ImageLevelMetric(BaseMetric):
     """Args:
         min_area: pixels of defect classes an image needs to be called NG.
+        score_thr: defect probability a pixel needs to count towards ``min_area``.
     """
 
     default_prefix = 'image'
 
-    def __init__(self, min_area: int = 1, **kwargs) -> None:
+    def __init__(self, min_area: int = 1, score_thr: float = 0.5, **kwargs) -> None:
         super().__init__(**kwargs)
         if min_area < 1:
             raise ValueError(f'ImageLevelMetric min_area must be >= 1 pixel, got {min_area}')
         self.min_area = min_area
+        self.score_thr = score_thr
 
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
         for sample in data_samples:
             if 'image_labels' not in sample:
                 raise KeyError('ImageLevelMetric needs image_labels in the data samples: add it to the test '
                                "pipeline's PackSegInputs meta_keys")
-            probs = sample['seg_logits']['data'].float().softmax(0)
-            area = int((sample['pred_sem_seg']['data'] != 0).sum())
-            self.results.append((float(1 - probs[0].min()), bool(sample['image_labels']), area >= self.min_area))
+            defect = 1 - sample['seg_logits']['data'].float().softmax(0)[0]
+            area = int((defect >= self.score_thr).sum())
+            self.results.append((float(defect.max()), bool(sample['image_labels']), area >= self.min_area))
 
     def compute_metrics(self, results: List[tuple]) -> Dict[str, float]:
         score = torch.tensor([r[0] for r in results], dtype=torch.double)

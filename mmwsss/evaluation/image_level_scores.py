@@ -7,7 +7,9 @@ label says NG) and ``decision`` (the segmenter's own NG call, e.g. "marks at lea
 * ``ap`` = sum_n (R_n - R_{n-1}) P_n over the distinct score thresholds, highest first (as scikit-learn).
 * ``false_alarm_at_recall_r`` = share of OK images scoring >= t, with t the highest threshold that keeps at
   least a fraction r of the NG images (r = 1.0: every NG image found; r = 0.95).
-* ``accuracy`` / ``ng_recall`` / ``ok_false_alarm_rate`` of the decisions.
+* ``accuracy`` / ``ng_recall`` / ``ok_false_alarm_rate`` / ``f1`` (NG = positive) of the decisions.
+* ``best_f1_threshold``: the score threshold (``score >= t`` is NG) with the highest F1 on these images, the
+  calibration rule of the OK / NG decision (computed on the validation split, applied to new images).
 
 Scores are ``None`` where undefined (e.g. AUROC without OK images).
 """
@@ -52,6 +54,24 @@ def false_alarm_at_recall(score: Tensor, defective: Tensor, recall: float) -> Op
     return float((neg >= thr).double().mean())
 
 
+def best_f1_threshold(score: Tensor, defective: Tensor) -> Optional[float]:
+    """The distinct score ``t`` maximising F1 of ``score >= t`` (ties: the highest ``t``, fewest false alarms)."""
+    if not defective.any():
+        return None
+    cands = torch.unique(score)
+    pred = score[None, :] >= cands[:, None]  # (T, N)
+    tp = (pred & defective[None]).sum(1).double()
+    f1 = 2 * tp / (pred.sum(1) + defective.sum()).double()
+    best = f1.max()
+    return float(cands[(f1 == best).nonzero().max()])
+
+
+def f1_score(decision: Tensor, defective: Tensor) -> Optional[float]:
+    tp = int((decision & defective).sum())
+    denom = int(decision.sum()) + int(defective.sum())
+    return 2 * tp / denom if denom else None
+
+
 def image_level_scores(score: Tensor, defective: Tensor, decision: Tensor) -> Dict[str, Optional[float]]:
     """(N,) float scores, (N,) bool labels, (N,) bool decisions -> dict of fractions (see module doc)."""
     defective, decision = defective.bool(), decision.bool()
@@ -64,4 +84,6 @@ def image_level_scores(score: Tensor, defective: Tensor, decision: Tensor) -> Di
         false_alarm_at_recall_95=_round(false_alarm_at_recall(score, defective, 0.95)),
         accuracy=_round((decision == defective).double().mean()) if score.numel() else None,
         ng_recall=_round(decision[defective].double().mean()) if n_pos else None,
-        ok_false_alarm_rate=_round(decision[~defective].double().mean()) if n_neg else None)
+        ok_false_alarm_rate=_round(decision[~defective].double().mean()) if n_neg else None,
+        f1=_round(f1_score(decision, defective)),
+        best_f1_threshold=_round(best_f1_threshold(score, defective)))
