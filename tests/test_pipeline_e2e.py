@@ -166,6 +166,9 @@ def test_toy_pipeline_without_any_mask(toy_pipeline_cfg, tmp_path):
     assert 'no masks: not measured' in md and '| segmenter, image level | test | AUROC' in md
     assert len(results['overlays']) == 2
 
+    # tomorrow's images: predict with the trained segmenter and its calibrated decision
+    check_predict(work_dir, toy_pipeline_cfg.data_root, tmp_path, decision['score_thr'])
+
     # the README's workflow: enable refinement afterwards, run only it and the report
     toy_pipeline_cfg.refinement.rounds = 1
     later = WSSSPipeline(toy_pipeline_cfg, work_dir)
@@ -178,3 +181,39 @@ def test_toy_pipeline_without_any_mask(toy_pipeline_cfg, tmp_path):
 def test_stage_needs_its_inputs(toy_pipeline_cfg, tmp_path):
     with pytest.raises(RuntimeError, match=r"stage segmenter needs the finished stage\(s\) \['pseudo_labels'\]"):
         WSSSPipeline(toy_pipeline_cfg, str(tmp_path / 'w')).run(['segmenter'], log=lambda s: None)
+
+
+def check_predict(work_dir, data_root, tmp_path, score_thr):
+    import csv
+    import glob
+    import runpy
+    import sys
+    from unittest import mock
+    repo = osp.dirname(osp.dirname(osp.abspath(__file__)))
+    seg_dir = osp.join(work_dir, 'segmenter')
+    config = glob.glob(osp.join(seg_dir, '*.py'))[0]  # the runner's dump of the config it trained
+    checkpoint = open(osp.join(seg_dir, 'last_checkpoint')).read().strip()
+    inputs = str(tmp_path / 'new_images')
+    shutil.copytree(osp.join(data_root, 'img_dir', 'test'), inputs)
+    open(osp.join(inputs, 'broken.png'), 'wb').write(b'not an image')
+    out = str(tmp_path / 'predict')
+    argv = ['predict.py', config, checkpoint, inputs, '--out-dir', out, '--batch-size', '3']
+    with mock.patch.object(sys, 'argv', argv):
+        runpy.run_path(osp.join(repo, 'tools', 'predict.py'), run_name='__main__')
+    lines = [json.loads(x) for x in open(osp.join(out, 'predictions.jsonl'))]
+    assert len(lines) == 9 and [x['image'] for x in lines if 'error' in x] == [osp.join(inputs, 'broken.png')]
+    for x in (x for x in lines if 'error' not in x):
+        assert x['decision'] == ('NG' if x['defect_area'] >= 1 else 'OK')
+        assert (x['score'] >= score_thr) == (x['decision'] == 'NG')  # min_area 1: the decision is the score rule
+        mask = cv2.imread(osp.join(out, 'masks', osp.splitext(osp.basename(x['image']))[0] + '.png'),
+                          cv2.IMREAD_UNCHANGED)
+        assert int((mask != 0).sum()) == x['defect_area']
+        assert sum(c['area_px'] for c in x['classes'].values()) == x['defect_area']
+        for c in x['classes'].values():
+            assert sum(r['area_px'] for r in c['regions']) == c['area_px']
+    assert len(os.listdir(osp.join(out, 'overlays'))) == 8
+    rows = list(csv.DictReader(open(osp.join(out, 'summary.csv'))))
+    assert len(rows) == 9 and rows[-1]['error']
+    with mock.patch.object(sys, 'argv', argv):  # resume: nothing is redone
+        runpy.run_path(osp.join(repo, 'tools', 'predict.py'), run_name='__main__')
+    assert len(open(osp.join(out, 'predictions.jsonl')).readlines()) == 9

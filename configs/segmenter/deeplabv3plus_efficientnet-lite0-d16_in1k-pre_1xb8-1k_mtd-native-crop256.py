@@ -1,6 +1,6 @@
-# Fully supervised bound of deeplabv3plus_efficientnet-lite0-d16_in1k-pre_1xb8-2k_mtd-pseudo-native-crop256.py: the
+# Fully supervised bound of deeplabv3plus_efficientnet-lite0-d16_in1k-pre_1xb8-1k_mtd-pseudo-native-crop256.py: the
 # same model, recipe and schedule trained on the GT masks of the training split.
-_base_ = './deeplabv3plus_efficientnet-lite0-d16_in1k-pre_1xb8-2k_mtd-pseudo-native-crop256.py'
+_base_ = './deeplabv3plus_efficientnet-lite0-d16_in1k-pre_1xb8-1k_mtd-pseudo-native-crop256.py'
 custom_imports = dict(imports=['mmwsss'], allow_failed_imports=False)
 train_dataloader = dict(
     dataset=dict(

@@ -1,0 +1,156 @@
+"""``DefectInferencer``: OK / NG inspection of new images with a trained segmenter (OpenMMLab inferencer style).
+
+::
+
+    from mmwsss.apis import DefectInferencer
+    inferencer = DefectInferencer('work_dirs/line3/segmenter/line3_segmenter.py',
+                                  'work_dirs/line3/segmenter/iter_1000.pth')  # decision.json found beside it
+    for result in inferencer(['new/0001.png', 'new/0002.png']):
+        print(result['image'], result['decision'], result['classes'])
+
+Per image: ``d = 1 - p(background)`` per pixel; the mask marks ``argmax_k p_k`` (defect classes) where
+``d >= score_thr`` (0 elsewhere); the image is NG when the mask has at least ``min_area`` pixels. ``score_thr``
+and ``min_area`` come from the ``decision.json`` the pipeline calibrated on the validation split (F1-optimal,
+:meth:`mmwsss.apis.wsss_pipeline.WSSSPipeline.calibrate_decision`), else ``score_thr=0.5, min_area=1``.
+"""
+import json
+import os.path as osp
+from typing import Dict, Iterable, Iterator, List, Optional, Union
+
+import cv2
+import numpy as np
+import torch
+
+from mmwsss.datasets.layout import ImageDecodeError, read_image
+from .runner_config import without_masks
+
+DEFAULT_DECISION = dict(score_thr=0.5, min_area=1)
+
+
+def load_decision(decision: Union[None, str, dict], checkpoint: str) -> Dict:
+    """The OK / NG rule: a dict, a ``decision.json`` path, or (None) the ``decision.json`` beside ``checkpoint``."""
+    if isinstance(decision, dict):
+        out = dict(DEFAULT_DECISION, **decision)
+    else:
+        path = decision or osp.join(osp.dirname(osp.abspath(checkpoint)), 'decision.json')
+        if decision and not osp.isfile(path):
+            raise FileNotFoundError(f'decision file not found: {path} (written by tools/run_pipeline.py next to '
+                                    'the segmenter; or pass --score-thr)')
+        out = dict(DEFAULT_DECISION)
+        if osp.isfile(path):
+            with open(path) as f:
+                out.update({k: v for k, v in json.load(f).items() if k in ('score_thr', 'min_area')})
+            out['source'] = path
+    if not 0.0 <= float(out['score_thr']) <= 1.0 or int(out['min_area']) < 1:
+        raise ValueError(f"decision score_thr must be in [0, 1] and min_area >= 1, got {out}")
+    return out
+
+
+def describe_prediction(probs: torch.Tensor, classes: List[str], decision: Dict) -> Dict:
+    """(C, H, W) class probabilities of one image -> mask (H, W) uint8, decision and per-class findings.
+
+    Returns:
+        dict ``mask`` (numpy), ``decision`` ('OK' / 'NG'), ``score`` (max defect probability), ``defect_area``
+        and ``classes``: per defect class ``area_px``, ``area_pct``, ``max_prob``, ``regions`` (connected
+        components: ``box`` [x, y, w, h] and ``area_px``), for the classes present in the mask.
+    """
+    defect = 1 - probs[0]
+    label = probs[1:].argmax(0) + 1
+    mask = torch.where(defect >= decision['score_thr'], label, torch.zeros_like(label)).to(torch.uint8).cpu().numpy()
+    total = mask.size
+    found = {}
+    for k in np.unique(mask):
+        if k == 0:
+            continue
+        binary = (mask == k).astype(np.uint8)
+        n, _, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+        found[classes[k]] = dict(
+            area_px=int(binary.sum()), area_pct=round(100.0 * float(binary.sum()) / total, 4),
+            max_prob=round(float(probs[k].max()), 4),
+            regions=[dict(box=[int(v) for v in stats[i, :4]], area_px=int(stats[i, 4])) for i in range(1, n)])
+    area = int((mask != 0).sum())
+    return dict(mask=mask, decision='NG' if area >= decision['min_area'] else 'OK', score=round(float(defect.max()), 4),
+                defect_area=area, classes=found)
+
+
+class DefectInferencer:
+    """Args:
+        config: segmenter config (mmseg), e.g. the one the pipeline trained.
+        checkpoint: its checkpoint (a pickle: trusted files only).
+        decision: the OK / NG rule (dict / decision.json path / None = beside the checkpoint).
+        device: torch device.
+        batch_size: images per forward pass (consecutive images of one size are batched).
+    """
+
+    def __init__(self, config: str, checkpoint: str, decision: Union[None, str, dict] = None, device: str = 'cpu',
+                 batch_size: int = 4) -> None:
+        from mmengine.config import Config
+        from mmengine.dataset import Compose
+        from mmengine.registry import DefaultScope
+        from mmseg.apis import init_model
+        if not osp.isfile(checkpoint):
+            raise FileNotFoundError(f'segmenter checkpoint not found: {checkpoint}')
+        if batch_size < 1:
+            raise ValueError(f'--batch-size must be >= 1, got {batch_size}')
+        cfg = Config.fromfile(config) if isinstance(config, str) else config
+        with DefaultScope.overwrite_default_scope('mmseg'):
+            self.model = init_model(cfg, checkpoint, device=device)
+            steps = without_masks(cfg.test_dataloader.dataset.pipeline)
+            steps[0] = dict(type='LoadImageFromNDArray')
+            self.pipeline = Compose(steps)
+        self.classes = list(self.model.dataset_meta['classes'])
+        self.decision = load_decision(decision, checkpoint)
+        self.batch_size = batch_size
+
+    @torch.no_grad()
+    def predict_arrays(self, images: List[np.ndarray]) -> List[Dict]:
+        """BGR images of one size -> :func:`describe_prediction` results."""
+        from mmengine.dataset import pseudo_collate
+        batch = pseudo_collate([self.pipeline(dict(img=img)) for img in images])
+        samples = self.model.test_step(batch)
+        return [describe_prediction(s.seg_logits.data.float().softmax(0), self.classes, self.decision)
+                for s in samples]
+
+    def __call__(self, paths: Iterable[str]) -> Iterator[Dict]:
+        """Yield per image ``dict(image=path, **describe_prediction(...))``, or ``dict(image, error)`` for a file
+        that does not decode (never stops halfway)."""
+        pending: List[tuple] = []
+        for path in paths:
+            try:
+                img = read_image(path, cv2.IMREAD_COLOR)
+            except ImageDecodeError as err:
+                yield from self._flush(pending)
+                pending = []
+                yield dict(image=path, error=str(err))
+                continue
+            if pending and (img.shape != pending[0][1].shape or len(pending) == self.batch_size):
+                yield from self._flush(pending)
+                pending = []
+            pending.append((path, img))
+        yield from self._flush(pending)
+
+    def _flush(self, pending: List[tuple]) -> Iterator[Dict]:
+        if pending:
+            for (path, _), result in zip(pending, self.predict_arrays([img for _, img in pending])):
+                yield dict(image=path, **result)
+
+
+def list_inputs(inputs: Union[str, List[str]], extensions: Optional[tuple] = None) -> List[str]:
+    """An image, a folder (searched recursively, sorted) or a ``.txt`` list (one path per line) -> paths."""
+    from mmwsss.datasets.folder_converter import IMAGE_EXTENSIONS
+    extensions = extensions or IMAGE_EXTENSIONS
+    out: List[str] = []
+    for item in [inputs] if isinstance(inputs, str) else inputs:
+        if osp.isdir(item):
+            import os
+            for dirpath, dirnames, filenames in os.walk(item):
+                dirnames.sort()
+                out += [osp.join(dirpath, f) for f in sorted(filenames) if f.lower().endswith(extensions)]
+        elif item.lower().endswith('.txt'):
+            with open(item, encoding='utf-8') as f:
+                out += [line.strip() for line in f if line.strip()]
+        elif osp.isfile(item):
+            out.append(item)
+        else:
+            raise FileNotFoundError(f'input not found: {item} (an image, a folder or a .txt list of paths)')
+    return out
