@@ -136,14 +136,21 @@ def test_changed_settings_refuse_only_finished_stages(toy_pipeline_cfg, tmp_path
         WSSSPipeline(other_data, work_dir)
 
 
-def test_toy_pipeline_without_any_mask(toy_pipeline_cfg, tmp_path):
+def test_toy_pipeline_without_any_mask(toy_pipeline_cfg, tmp_path, capfd):
     """Weak supervision proper: no ann_dir at all. Every stage runs; what needs masks says so; the test split is
-    scored image by image; fully_supervised is skipped (not done); refinement enabled later runs."""
+    scored image by image; fully_supervised is skipped (not done); refinement enabled later runs. Quiet: the
+    console shows progress bars, the runners' logs go to their files."""
     shutil.rmtree(osp.join(toy_pipeline_cfg.data_root, 'ann_dir'))
     toy_pipeline_cfg.refinement.rounds = 0
     work_dir = str(tmp_path / 'work')
-    pipeline = WSSSPipeline(toy_pipeline_cfg, work_dir)
+    pipeline = WSSSPipeline(toy_pipeline_cfg, work_dir, quiet=True)
     pipeline.run(log=lambda s: None)
+    out, err = capfd.readouterr()
+    assert 'mmengine - INFO' not in out and 'Epoch(train)' not in out
+    assert 'segmenter: 100%' in err and 'classifier: 100%' in err
+    import glob
+    logs = glob.glob(osp.join(work_dir, 'segmenter', '*', '*.log'))
+    assert logs and any('Checkpoints will be saved to' in open(f).read() for f in logs)
     state = pipeline.state['stages']
     assert not state['fully_supervised']['done'] and 'no masks' in state['fully_supervised']['result']['skipped']
     assert not state['refinement']['done']

@@ -36,6 +36,8 @@ def parse_args():
     parser.add_argument('--restart', action='store_true',
                         help="discard an earlier pipeline run in --work-dir (only the pipeline's own outputs)")
     parser.add_argument('--device', default='cpu', help='device for CAMs and overlays (training: runner)')
+    parser.add_argument('--verbose', action='store_true',
+                        help="show the runners' logs on the console (default: progress bars; logs in the work dir)")
     parser.add_argument('--cfg-options', nargs='+', action=cfg_options_action(),
                         help='override pipeline config keys, key=value')
     add_debug_flag(parser)
@@ -78,7 +80,7 @@ def main():
     work_dir = args.work_dir or osp.join('work_dirs', osp.splitext(osp.basename(args.config))[0])
     if args.restart:
         restart(work_dir)
-    pipeline = WSSSPipeline(cfg, work_dir, device=args.device)
+    pipeline = WSSSPipeline(cfg, work_dir, device=args.device, quiet=not args.verbose)
     pipeline.run(args.stages)
     done = {s for s, v in pipeline.state['stages'].items() if v.get('done')}
     # results need the core stages; refinement / fully_supervised are reported when they have run

@@ -70,6 +70,9 @@ SECTION_KEYS = dict(
 TOP_KEYS = ('dataset_name', 'data_root', 'data_preparation', 'require_defect_free', 'custom_imports')
 
 
+_DEVNULL = None
+
+
 class PipelineStateError(RuntimeError):
     """A work dir that holds another run (or no pipeline run at all); the message says what to do."""
 
@@ -126,9 +129,11 @@ class WSSSPipeline:
             ``report=dict(num_overlays=...)``.
         work_dir: output folder.
         device: torch device for CAM generation and overlays.
+        quiet: send the runners' console logs to their log files only and show a progress bar per training
+            stage (:class:`~mmwsss.engine.TrainProgressHook`) instead.
     """
 
-    def __init__(self, cfg: Config, work_dir: str, device: str = 'cpu') -> None:
+    def __init__(self, cfg: Config, work_dir: str, device: str = 'cpu', quiet: bool = False) -> None:
         for key in ('dataset_name', 'data_root', 'classifier', 'segmenter', 'cam'):
             if key not in cfg:
                 raise ConfigKeyError(f'pipeline config {cfg.filename} lacks `{key}`: start from a config in '
@@ -136,6 +141,7 @@ class WSSSPipeline:
         self.cfg = cfg
         self.work_dir = work_dir
         self.device = device
+        self.quiet = quiet
         self.state_path = osp.join(work_dir, 'state.json')
         os.makedirs(work_dir, exist_ok=True)
         self.fingerprint = hashlib.sha1(cfg.pretty_text.encode()).hexdigest()[:12]
@@ -187,8 +193,11 @@ class WSSSPipeline:
         path = sub['config']
         if not osp.isabs(path):
             path = osp.normpath(osp.join(osp.dirname(self.cfg.filename), path))
-        return prepare_config(path, work_dir=osp.join(self.work_dir, key), cfg_options=sub.get('cfg_options'),
-                              data_root=self.cfg.data_root, amp=bool(sub.get('amp', False)))
+        cfg = prepare_config(path, work_dir=osp.join(self.work_dir, key), cfg_options=sub.get('cfg_options'),
+                             data_root=self.cfg.data_root, amp=bool(sub.get('amp', False)))
+        if self.quiet:
+            cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + [dict(type='TrainProgressHook', desc=key)]
+        return cfg
 
     # ------------------------------------------------------------------ stages
     def run(self, stages: Optional[List[str]] = None, log: Callable[[str], None] = print) -> Dict:
@@ -208,7 +217,8 @@ class WSSSPipeline:
                 continue
             log(f'[mmwsss] stage {stage}: running')
             start = time.time()
-            result = getattr(self, f'stage_{stage}')()
+            with self._console():
+                result = getattr(self, f'stage_{stage}')()
             skipped = result.get('skipped') if isinstance(result, dict) else None
             self.state['stages'][stage] = dict(done=not skipped, seconds=round(time.time() - start, 1),
                                                result=result)
@@ -219,6 +229,16 @@ class WSSSPipeline:
                 self.state['stage_fingerprints'][stage] = self.stage_fingerprint(stage)
             self._save_state()
         return self.state
+
+    def _console(self):
+        """With ``quiet``, the runners' console output goes nowhere (their log files keep it all)."""
+        import contextlib
+        if not self.quiet:
+            return contextlib.nullcontext()
+        global _DEVNULL
+        if _DEVNULL is None:  # one handle for the process: loggers made inside a stage keep writing to it
+            _DEVNULL = open(os.devnull, 'w')
+        return contextlib.redirect_stdout(_DEVNULL)
 
     def has_masks(self, split: str) -> bool:
         """Whether ``split`` has GT masks (recorded by the data stage; read from disk before it ran)."""

@@ -1,3 +1,4 @@
 from .iterative_refine_hook import IterativeRefineHook
+from .train_progress_hook import TrainProgressHook
 
-__all__ = ['IterativeRefineHook']
+__all__ = ['IterativeRefineHook', 'TrainProgressHook']
