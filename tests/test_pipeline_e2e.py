@@ -48,6 +48,7 @@ def toy_pipeline_cfg(repo_root, tiny_synthetic, tmp_path):
 
 def test_toy_pipeline_end_to_end_and_resume(toy_pipeline_cfg, tmp_path):
     work_dir = str(tmp_path / 'work')
+    toy_pipeline_cfg.cam.compare = [dict(method='layercam', bg_thr=0.2, fg_thr=0.35)]  # scored, not trained on
     pipeline = WSSSPipeline(toy_pipeline_cfg, work_dir)
     pipeline.run(log=lambda s: None)
     results = write_results(pipeline)
@@ -63,7 +64,7 @@ def test_toy_pipeline_end_to_end_and_resume(toy_pipeline_cfg, tmp_path):
     # refinement rounds: round 0 = the CAM labels and their segmenter, then one entry per round
     assert [r['round'] for r in results['rounds']] == [0, 1, 2]
     assert results['rounds'][0]['segmenter'] == {k: v for k, v in results['segmenter'].items()
-                                                 if k not in ('split', 'config')}
+                                                 if k not in ('split', 'config', 'decision')}
     for r in results['rounds'][1:]:
         assert 0.0 <= r['pseudo_labels']['miou'] <= 1.0 and 0.0 <= r['segmenter']['miou'] <= 1.0
         assert osp.isfile(osp.join(work_dir, 'refined_labels', f"round_{r['round']}", 'manifest.json'))
@@ -75,6 +76,12 @@ def test_toy_pipeline_end_to_end_and_resume(toy_pipeline_cfg, tmp_path):
     assert results['ratio_to_fully_supervised'] == expected  # None when the bound scores 0 (no division)
     assert '| segmenter, round 2 | test |' in open(osp.join(work_dir, 'results.md')).read()
     assert '| segmenter | test |' in open(osp.join(work_dir, 'results.md')).read()
+    compared = results['pseudo_labels']['compared']['layercam']
+    assert 0.0 <= compared['miou'] <= 1.0 and set(compared['defect_iou']) == {'scratch', 'pit', 'stain'}
+    assert json.load(open(osp.join(work_dir, 'pseudo_labels_compared', 'layercam', 'manifest.json')))['method'] == \
+        'layercam'
+    assert '| pseudo-labels (layercam, compared: not trained on) | train |' in open(osp.join(work_dir,
+                                                                                         'results.md')).read()
     assert len(results['overlays']) == 2
     # both visualizer backends of the runtime configs wrote: local scalars and TensorBoard event files
     import glob

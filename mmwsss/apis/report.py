@@ -122,6 +122,11 @@ def format_markdown(results: Dict) -> str:
         f"{f(cls.get('f1'))}) |" + ' |' * len(classes),
         f"| pseudo-labels ({results['cam_method']}) | train | mIoU {f(pl['miou'])}, defect-mIoU "
         f"{f(pl['defect_miou'])} | " + ' | '.join(f(pl['defect_iou'][c]) for c in classes) + ' |',
+    ] + [
+        f"| pseudo-labels ({m}, compared: not trained on) | train | mIoU {f(c['miou'])}, defect-mIoU "
+        f"{f(c['defect_miou'])} | " + ' | '.join(f(c['defect_iou'][k]) for k in classes) + ' |'
+        for m, c in pl.get('compared', {}).items()
+    ] + [
         f"| segmenter | test | mIoU {f(seg['miou'])}, defect-mIoU {f(seg['defect_miou'])} | " +
         ' | '.join(f(seg['defect_iou'][c]) for c in classes) + ' |',
     ]

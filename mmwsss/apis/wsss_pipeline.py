@@ -64,7 +64,7 @@ SECTION_KEYS = dict(
     classifier=('config', 'cfg_options', 'checkpoint', 'amp'),
     segmenter=('config', 'cfg_options', 'amp'),
     fully_supervised=('config', 'cfg_options', 'checkpoint', 'amp'),
-    cam=('method', 'bg_thr', 'fg_thr', 'threshold_rule', 'target_layers', 'kwargs'),
+    cam=('method', 'bg_thr', 'fg_thr', 'threshold_rule', 'target_layers', 'kwargs', 'compare'),
     refinement=('rounds', 'iters_per_round'),
     report=('num_overlays', ))
 TOP_KEYS = ('dataset_name', 'data_root', 'data_preparation', 'require_defect_free', 'custom_imports')
@@ -335,8 +335,24 @@ class WSSSPipeline:
         from .pseudo_label_generation import generate_pseudo_labels
         cfg = self._classifier_cfg_with_cam()
         checkpoint = self.state['stages']['classifier']['result']['checkpoint']
-        manifest = generate_pseudo_labels(cfg, checkpoint, self.pseudo_label_dir(), device=self.device)
-        return dict(manifest=manifest, scores=self._score_labels(self.pseudo_label_dir()))
+        model = None
+        if cfg.cam.get('compare'):
+            from .pseudo_label_generation import load_classifier
+            model = load_classifier(cfg, checkpoint, self.device)  # loaded once for every method
+        cam = {k: v for k, v in cfg.cam.items() if k != 'compare'}
+        cfg.cam = cam
+        manifest = generate_pseudo_labels(cfg, checkpoint, self.pseudo_label_dir(), device=self.device, model=model)
+        out = dict(manifest=manifest, scores=self._score_labels(self.pseudo_label_dir()), compared={})
+        for other in self.cfg.cam.get('compare') or []:
+            # another CAM method of the same classifier, scored beside the training labels (not trained on)
+            other = dict(other)
+            if 'method' not in other:
+                raise ConfigKeyError(f'cam.compare entries need a method (and its bg_thr / fg_thr): {other}')
+            cfg.cam = dict(cam, **other)
+            folder = osp.join(self.work_dir, 'pseudo_labels_compared', other['method'])
+            generate_pseudo_labels(cfg, checkpoint, folder, device=self.device, model=model)
+            out['compared'][other['method']] = dict(self._score_labels(folder), settings=other)
+        return out
 
     def _score_labels(self, folder: str) -> Dict:
         """IoU of a label folder against the train split's GT masks, or ``not_measured`` without them."""
@@ -484,7 +500,8 @@ class WSSSPipeline:
             cam_method=pl['manifest']['method'],
             thresholds=dict(bg_thr=pl['manifest']['bg_thr'], fg_thr=pl['manifest']['fg_thr']),
             classifier=dict(st['classifier']['result']['summary'], config=self.cfg.classifier['config']),
-            pseudo_labels=dict(label_scores(pl['scores']), split='train'),
+            pseudo_labels=dict(label_scores(pl['scores']), split='train',
+                               compared={m: label_scores(v) for m, v in pl.get('compared', {}).items()}),
             segmenter=dict(st['segmenter']['result']['summary'], split='test',
                            config=self.cfg.segmenter['config'],
                            decision=short_decision(st['segmenter']['result'].get('decision'))),
