@@ -9,7 +9,10 @@ Three files per data set, each inheriting a shipped config (``configs/``) and ov
 * ``wsss_<name>.py``           the pipeline for ``tools/run_pipeline.py``.
 
 Templates: ``lite0`` (ImageNet EfficientNet-Lite0 classifier + DeepLabV3+, Region-Aware CAM: the measured
-best on MTD) and ``r18`` (ResNet-18 from scratch, Grad-CAM: no pretrained weights at all).
+best on MTD) and ``r18`` (ResNet-18 from scratch, Grad-CAM: no pretrained weights at all). Both threshold the
+CAMs with the per-image Otsu rule (:mod:`mmwsss.cam.threshold_rules`): a user's data has no mask to pick
+thresholds with, and no MTD-tuned number is inherited (on MTD the rule matches the GT-swept threshold:
+RA-CAM 1.00x, Grad-CAM / LayerCAM 0.95x, docs/results.md).
 """
 import json
 import os
@@ -19,6 +22,12 @@ from typing import Dict, List, Optional
 from mmwsss.datasets.layout import DatasetLayoutError
 from mmwsss.utils import atomic_write_text
 
+# the CAM settings written into a generated pipeline: per-image Otsu thresholds (no GT mask needed, no MTD number)
+GT_FREE_CAM = {
+    'lite0': "dict(_delete_=True, method='racam', threshold_rule=dict(type='otsu', fg_ratio=2.0))",
+    'r18': "dict(_delete_=True, method='gradcam', target_layers=['backbone.layer4'], "
+           "threshold_rule=dict(type='otsu', fg_ratio=2.0))",
+}
 TEMPLATES = {
     'lite0': dict(
         classifier='classifier/efficientnet-lite0-d16_in1k-pre_1xb16-12e_mtd-256x256.py',
@@ -128,6 +137,8 @@ _base_ = {tpl['pipeline']!r}
 data_root = {data_root!r}
 data_preparation = None
 classifier = dict(config={osp.basename(paths['classifier'])!r})
+# pseudo-label thresholds from each image's own CAM (Otsu; bg = t, fg = 2 t, 255 between): no GT mask needed
+cam = {GT_FREE_CAM[template]}
 segmenter = dict(config={osp.basename(paths['segmenter'])!r})
 {full}""")
     return paths
