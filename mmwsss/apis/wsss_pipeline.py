@@ -57,6 +57,7 @@ STAGE_DEPENDS = dict(data=(), classifier=('data', ), pseudo_labels=('classifier'
 
 
 NO_MASKS = 'no masks: not measured'
+COUNT_KEYS = ('image/images', 'image/defective', 'image/defect_free')  # ints in results.json
 DECISION_FILE = 'decision.json'  # the calibrated OK / NG rule of a segmenter (tools/predict.py reads it)
 # keys of each pipeline-config section that --cfg-options may set (refinement: + IterativeRefineHook's arguments;
 # keys under <section>.cfg_options / cam.kwargs / data_preparation go to the component and pass through)
@@ -415,7 +416,8 @@ class WSSSPipeline:
             defect_miou=_percent_to_fraction(metrics.get('defect_mIoU')),
             defect_iou={c: _percent_to_fraction(metrics.get(f'IoU.{c}')) for c in classes[1:]},
             iou={c: _percent_to_fraction(metrics.get(f'IoU.{c}')) for c in classes},
-            image_level={k.split('/', 1)[1]: v for k, v in metrics.items() if k.startswith('image/')})
+            image_level={k.split('/', 1)[1]: int(v) if k in COUNT_KEYS else v for k, v in metrics.items()
+                         if k.startswith('image/')})
         if 'mIoU' not in metrics:
             out['not_measured'] = NO_MASKS
         return out
