@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.mmwsss-installed
-DEMO_CONFIG := configs/wsss/gradcam_r18_deeplabv3plus_synthetic.py
+DEMO_CONFIG := configs/wsss/racam_r18_deeplabv3plus_synthetic.py
 DEMO_DIR := work_dirs/demo
 
 .PHONY: install demo test lint clean-demo

@@ -95,7 +95,7 @@ def test_generated_configs_build_with_folder_classes(tmp_path, repo_root):
     assert test_set[0]['data_samples'].gt_sem_seg.data.max() <= 2
     pipe = Config.fromfile(paths['pipeline'])
     # GT-free thresholds: the per-image Otsu rule, no MTD-tuned number inherited
-    assert pipe.cam.threshold_rule == dict(type='otsu', fg_ratio=2.0) and 'bg_thr' not in pipe.cam
+    assert pipe.cam.threshold_rule == dict(type='otsu', bg_ratio=0.5) and 'bg_thr' not in pipe.cam
     assert pipe.data_root == osp.abspath(out) and pipe.fully_supervised.config.endswith('line3_segmenter-gt.py')
     from mmwsss.apis.wsss_pipeline import WSSSPipeline
     pipeline = WSSSPipeline(pipe, str(tmp_path / 'work'))

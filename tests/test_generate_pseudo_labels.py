@@ -111,18 +111,18 @@ def test_gt_free_rule_thresholds_each_image_and_is_recorded(cls_cfg, tiny_synthe
     import torch
 
     from mmwsss.cam import otsu_thresholds
-    cls_cfg.cam = dict(cls_cfg.get('cam', {}), threshold_rule=dict(type='otsu', fg_ratio=1.0))
+    cls_cfg.cam = dict(cls_cfg.get('cam', {}), threshold_rule=dict(type='otsu', bg_ratio=1.0))
     out = str(tmp_path / 'pl')
     model = tiny_model(cls_cfg)
     manifest = generate_pseudo_labels(cls_cfg, None, out, model=model, progress=False)
-    assert manifest['threshold_rule'] == dict(type='otsu', fg_ratio=1.0)
-    assert json.load(open(osp.join(out, 'manifest.json')))['threshold_rule'] == dict(type='otsu', fg_ratio=1.0)
-    # fg_ratio 1: no band; a defective image's label is its class exactly where its map reaches its Otsu cut
+    assert manifest['threshold_rule'] == dict(type='otsu', bg_ratio=1.0)
+    assert json.load(open(osp.join(out, 'manifest.json')))['threshold_rule'] == dict(type='otsu', bg_ratio=1.0)
+    # bg_ratio 1: no band; a defective image's label is its class exactly where its map reaches its Otsu cut
     name, labels = next((n, lab) for n, lab in read_image_labels(osp.join(tiny_synthetic, 'image_labels',
                                                                            'train.txt')) if len(lab) == 1)
     pl = cv2.imread(osp.join(out, name[:-4] + '.png'), cv2.IMREAD_UNCHANGED)
     assert set(np.unique(pl).tolist()) <= {0, labels[0]} and (pl == labels[0]).any()
     with pytest.raises(ValueError, match=r'other settings \(threshold_rule differ'):
-        cls_cfg.cam.threshold_rule = dict(type='otsu', fg_ratio=2.0)
+        cls_cfg.cam.threshold_rule = dict(type='otsu', bg_ratio=0.5)
         generate_pseudo_labels(cls_cfg, None, out, model=model, progress=False)
     assert otsu_thresholds(torch.zeros(1, 2, 2)).item() == 1.0

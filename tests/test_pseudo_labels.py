@@ -44,9 +44,11 @@ def test_otsu_thresholds_by_hand_and_per_image_bands():
     # a three-level map: Otsu separates the high mode when it is far from the other two
     b = torch.tensor([[[0.0] * 6 + [0.1] * 2 + [1.0] * 2]])
     assert otsu_thresholds(b, bins=10)[0].item() == pytest.approx(0.2)
-    bg, fg = image_thresholds(a, dict(type='otsu', fg_ratio=2.0, bins=10), 0.05, 0.1)
-    assert bg.tolist() == pytest.approx([0.2, t[1].item()]) and fg[0].item() == pytest.approx(0.4)
-    assert fg[1].item() == pytest.approx(min(1.0, 2 * t[1].item()))
+    bg, fg = image_thresholds(a, dict(type='otsu', bg_ratio=0.5, bins=10), 0.05, 0.1)
+    assert fg.tolist() == pytest.approx([0.2, t[1].item()])  # defect from the Otsu cut up
+    assert bg.tolist() == pytest.approx([0.1, 0.5 * t[1].item()])  # background below half of it
+    with pytest.raises(ValueError, match=r'bg_ratio must be in \(0, 1\]'):
+        image_thresholds(a, dict(type='otsu', bg_ratio=1.5), 0.05, 0.1)
     fixed = image_thresholds(a, None, 0.05, 0.1)
     assert fixed[0].tolist() == pytest.approx([0.05, 0.05]) and fixed[1].tolist() == pytest.approx([0.1, 0.1])
     with pytest.raises(ValueError, match='type must be one of'):

@@ -24,9 +24,9 @@ from mmwsss.utils import atomic_write_text
 
 # the CAM settings written into a generated pipeline: per-image Otsu thresholds (no GT mask needed, no MTD number)
 GT_FREE_CAM = {
-    'lite0': "dict(_delete_=True, method='racam', threshold_rule=dict(type='otsu', fg_ratio=2.0))",
+    'lite0': "dict(_delete_=True, method='racam', threshold_rule=dict(type='otsu', bg_ratio=0.5))",
     'r18': "dict(_delete_=True, method='gradcam', target_layers=['backbone.layer4'], "
-           "threshold_rule=dict(type='otsu', fg_ratio=2.0))",
+           "threshold_rule=dict(type='otsu', bg_ratio=0.5))",
 }
 TEMPLATES = {
     'lite0': dict(
@@ -137,7 +137,7 @@ _base_ = {tpl['pipeline']!r}
 data_root = {data_root!r}
 data_preparation = None
 classifier = dict(config={osp.basename(paths['classifier'])!r})
-# pseudo-label thresholds from each image's own CAM (Otsu; bg = t, fg = 2 t, 255 between): no GT mask needed
+# pseudo-label thresholds from each image's own CAM (Otsu cut t: fg from t, bg below t / 2, 255 between): no GT mask needed
 cam = {GT_FREE_CAM[template]}
 segmenter = dict(config={osp.basename(paths['segmenter'])!r})
 {full}""")

@@ -7,9 +7,9 @@ from that image's score map ``s`` (the max over its image-level classes of the n
   between-class variance ``w0 w1 (mu0 - mu1)^2``; parameter-free, adapts to each image's defect extent.
 * ``fixed``: ``t = bg_thr`` for every image (the explicit numbers, as before).
 
-The pseudo-label band is then ``bg = t`` and ``fg = min(1, fg_ratio * t)`` (pixels between are 255).
-``cam.threshold_rule=dict(type='otsu', fg_ratio=2.0)`` in a pipeline config selects a rule; explicit
-``cam.bg_thr`` / ``cam.fg_thr`` are used when no rule is set.
+The pseudo-label band is then ``fg = t`` (defect from the cut up) and ``bg = bg_ratio * t`` (background below;
+pixels between are 255, "don't know"). ``cam.threshold_rule=dict(type='otsu', bg_ratio=0.5)`` in a pipeline
+config selects a rule; explicit ``cam.bg_thr`` / ``cam.fg_thr`` are used when no rule is set.
 """
 from typing import Optional, Tuple
 
@@ -53,11 +53,11 @@ def image_thresholds(scores: Tensor, rule: Optional[dict], bg_thr: float, fg_thr
     kind = rule.pop('type', None)
     if kind not in THRESHOLD_RULES:
         raise ValueError(f'cam.threshold_rule type must be one of {THRESHOLD_RULES}, got {kind!r}')
-    fg_ratio = float(rule.pop('fg_ratio', 2.0))
+    bg_ratio = float(rule.pop('bg_ratio', 0.5))
     bins = int(rule.pop('bins', 256))
     if rule:
-        raise ValueError(f'cam.threshold_rule: unknown option(s) {sorted(rule)} for {kind!r} (fg_ratio, bins)')
-    if fg_ratio < 1:
-        raise ValueError(f'cam.threshold_rule fg_ratio must be >= 1 (fg above bg), got {fg_ratio}')
-    bg = otsu_thresholds(scores, bins) if kind == 'otsu' else scores.new_full((n, ), bg_thr)
-    return bg, (bg * fg_ratio).clamp(max=1.0)
+        raise ValueError(f'cam.threshold_rule: unknown option(s) {sorted(rule)} for {kind!r} (bg_ratio, bins)')
+    if not 0 < bg_ratio <= 1:
+        raise ValueError(f'cam.threshold_rule bg_ratio must be in (0, 1] (bg below fg), got {bg_ratio}')
+    fg = otsu_thresholds(scores, bins) if kind == 'otsu' else scores.new_full((n, ), fg_thr)
+    return fg * bg_ratio, fg

@@ -111,8 +111,8 @@ def run(args, cfg):
                                                            mode='bilinear', align_corners=False)[0]
                     score, arg = (full * mask[n, :, None, None]).max(0)
                     for rule in args.rules:
-                        bg, _ = image_thresholds(score[None], dict(type=rule, fg_ratio=1.0), 0.0, 0.0)
-                        pred = torch.where(score >= bg[0], arg + 1, torch.zeros_like(arg))
+                        _, cut = image_thresholds(score[None], dict(type=rule, bg_ratio=1.0), 0.0, 0.0)
+                        pred = torch.where(score >= cut[0], arg + 1, torch.zeros_like(arg))
                         rule_cm[rule] += confusion_matrix(pred.cpu(), gt, len(class_names))
                 idx = indices[pos]
                 if idx in gallery:
