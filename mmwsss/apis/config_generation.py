@@ -137,7 +137,7 @@ _base_ = {tpl['pipeline']!r}
 data_root = {data_root!r}
 data_preparation = None
 classifier = dict(config={osp.basename(paths['classifier'])!r})
-# pseudo-label thresholds from each image's own CAM (Otsu cut t: fg from t, bg below t / 2, 255 between): no GT mask needed
+# GT-free pseudo-label thresholds from each image's own CAM (Otsu cut t: defect >= t, background < t / 2)
 cam = {GT_FREE_CAM[template]}
 segmenter = dict(config={osp.basename(paths['segmenter'])!r})
 {full}""")
