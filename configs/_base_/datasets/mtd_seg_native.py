@@ -1,11 +1,8 @@
-# Segmentation data of MTD at native resolution (mmseg). Training: the image rescaled by 0.8-1.25 of its own
-# size (aspect ratio kept), random 256x256 crops that favour defect pixels (cat_max_ratio), rot90 + flips (tiles
-# have no orientation), photometric distortion. Inference: the whole image at native size (padded to /32 by the
-# model's data preprocessor). Training serves pseudo-labels through PseudoLabelDataset; val and test use the
-# GT masks (evaluation only).
-dataset_type = 'MTDDataset'
-data_root = 'data/mtd'
-pseudo_label_dir = 'work_dirs/pseudo_labels/mtd'
+# Segmentation data of MTD at native resolution (mmseg): ./mtd_seg.py (data, splits, loaders, evaluator) with other
+# pipelines. Training: the image rescaled by 0.8-1.25 of its own size (aspect ratio kept), random 256x256 crops
+# that favour defect pixels (cat_max_ratio), rot90 + flips (tiles have no orientation), photometric distortion.
+# Inference: the whole image at native size (padded to /32 by the model's data preprocessor).
+_base_ = './mtd_seg.py'
 crop_size = (256, 256)
 train_pipeline = [
     dict(type='LoadImageFromFile'),
@@ -23,38 +20,6 @@ test_pipeline = [
     dict(type='LoadAnnotations'),
     dict(type='PackSegInputs'),
 ]
-
-
-def _split(split, pipeline):
-    return dict(
-        type=dataset_type,
-        data_root=data_root,
-        ann_file=f'image_labels/{split}.txt',
-        data_prefix=dict(img_path=f'img_dir/{split}', seg_map_path=f'ann_dir/{split}'),
-        pipeline=pipeline)
-
-
-train_dataloader = dict(
-    batch_size=8,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
-    dataset=dict(
-        type='PseudoLabelDataset',
-        pseudo_label_dir=pseudo_label_dir,
-        dataset=_split('train', train_pipeline)))
-val_dataloader = dict(
-    batch_size=1,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=_split('val', test_pipeline))
-test_dataloader = dict(
-    batch_size=1,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=_split('test', test_pipeline))
-val_evaluator = dict(type='DefectIoUMetric', iou_metrics=['mIoU'])
-test_evaluator = val_evaluator
-del _split
+train_dataloader = dict(dataset=dict(dataset=dict(pipeline=train_pipeline)))  # inside PseudoLabelDataset
+val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+test_dataloader = dict(dataset=dict(pipeline=test_pipeline))
