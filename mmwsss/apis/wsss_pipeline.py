@@ -291,24 +291,26 @@ class WSSSPipeline:
         return self._classes
 
     @staticmethod
-    def _train_and_test(cfg: Config) -> Dict:
+    def _train_and_test(cfg: Config, test: bool = True) -> Dict:
+        """Train (resuming an interrupted run) and, with ``test``, test the last checkpoint (segmenters are
+        tested later, with their calibrated decision: :meth:`_with_decision`)."""
         cfg.resume = osp.isfile(osp.join(cfg.work_dir, 'last_checkpoint'))
         runner = build_runner(cfg)
         runner.train()
-        metrics = runner.test()
+        metrics = runner.test() if test else {}
         with open(osp.join(cfg.work_dir, 'last_checkpoint')) as f:
             checkpoint = f.read().strip()
         return dict(metrics={k: float(v) for k, v in metrics.items()}, checkpoint=checkpoint)
 
-    def _reuse_or_train(self, cfg: Config, key: str) -> Dict:
-        """Test ``<key>.checkpoint`` when the pipeline config gives one (a model trained before, e.g. shared by
-        pipelines that differ only in the CAM method), else train and test."""
+    def _reuse_or_train(self, cfg: Config, key: str, test: bool = True) -> Dict:
+        """Use ``<key>.checkpoint`` when the pipeline config gives one (a model trained before, e.g. shared by
+        pipelines that differ only in the CAM method), else train; with ``test``, test it."""
         given = self.cfg[key].get('checkpoint')
         if not given:
-            return self._train_and_test(cfg)
+            return self._train_and_test(cfg, test)
         if not osp.isfile(given):
             raise FileNotFoundError(f'{key}.checkpoint not found: {given}')
-        return dict(metrics=self._test_checkpoint(cfg, given), checkpoint=given)
+        return dict(metrics=self._test_checkpoint(cfg, given) if test else {}, checkpoint=given)
 
     def stage_classifier(self) -> Dict:
         cfg = self._sub_config('classifier')
@@ -371,7 +373,7 @@ class WSSSPipeline:
         cfg.train_dataloader.dataset.pseudo_label_dir = self.pseudo_label_dir()
         if cfg.train_dataloader.dataset.type != 'PseudoLabelDataset':
             raise ValueError('the segmenter config must train on a PseudoLabelDataset (weak supervision only)')
-        out = self._train_and_test(cfg)
+        out = self._train_and_test(cfg, test=False)
         return self._with_decision('segmenter', cfg, out)
 
     def _with_decision(self, key: str, cfg: Config, out: Dict, decision_file: Optional[str] = None) -> Dict:
@@ -475,7 +477,7 @@ class WSSSPipeline:
         cfg = self._segmenter_config('fully_supervised')
         if cfg.train_dataloader.dataset.type == 'PseudoLabelDataset':
             raise ValueError('the fully supervised config must train on the GT masks, not a PseudoLabelDataset')
-        out = self._reuse_or_train(cfg, 'fully_supervised')
+        out = self._reuse_or_train(cfg, 'fully_supervised', test=False)
         return self._with_decision('fully_supervised', cfg, out)
 
     def stage_report(self) -> Dict:
