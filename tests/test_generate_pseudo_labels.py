@@ -126,3 +126,16 @@ def test_gt_free_rule_thresholds_each_image_and_is_recorded(cls_cfg, tiny_synthe
         cls_cfg.cam.threshold_rule = dict(type='otsu', bg_ratio=0.5)
         generate_pseudo_labels(cls_cfg, None, out, model=model, progress=False)
     assert otsu_thresholds(torch.zeros(1, 2, 2)).item() == 1.0
+
+
+def test_only_decode_errors_count_as_bad_images(cls_cfg, tmp_path, monkeypatch):
+    """A programming error while loading a sample propagates; it is never turned into a skipped 'bad image'."""
+    from mmpretrain.datasets import BaseDataset
+    model = tiny_model(cls_cfg)
+
+    def broken(self, idx):
+        raise TypeError('a bug in a transform')
+
+    monkeypatch.setattr(BaseDataset, '__getitem__', broken)
+    with pytest.raises(TypeError, match='a bug in a transform'):
+        generate_pseudo_labels(cls_cfg, None, str(tmp_path / 'pl'), model=model, progress=False, skip_bad=True)
