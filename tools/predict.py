@@ -92,15 +92,15 @@ def main():
     print(f'[mmwsss] predict: {len(paths)} images, {len(done)} done before, decision {inferencer.decision}')
     start, n = time.time(), 0
     with open(lines_path, 'a', encoding='utf-8') as lines:
-        for result in tqdm(inferencer(todo), total=len(todo), desc='predict', unit='img'):
+        for result in tqdm(inferencer(todo, keep_image=not args.no_overlay), total=len(todo), desc='predict',
+                           unit='img'):
             if 'error' not in result:
                 key = output_key(result['image'], args.inputs)
                 atomic_write_png(osp.join(args.out_dir, 'masks', key + '.png'), result['mask'])
-                if not args.no_overlay:
-                    image = cv2.imread(result['image'], cv2.IMREAD_COLOR)
+                if not args.no_overlay:  # the image the inferencer decoded, not read a second time
                     atomic_write_png(osp.join(args.out_dir, 'overlays', key + '.png'),
-                                     draw_overlay(image, result, classes, palette))
-                result = {k: v for k, v in result.items() if k != 'mask'}
+                                     draw_overlay(result['img'], result, classes, palette))
+                result = {k: v for k, v in result.items() if k not in ('mask', 'img')}
                 n += 1
             lines.write(json.dumps(result) + '\n')
             lines.flush()

@@ -15,7 +15,7 @@ and ``min_area`` come from the ``decision.json`` the pipeline calibrated on the 
 """
 import json
 import os.path as osp
-from typing import Dict, Iterable, Iterator, List, Optional, Union
+from typing import Dict, Iterable, Iterator, List, Union
 
 import cv2
 import numpy as np
@@ -111,41 +111,38 @@ class DefectInferencer:
         return [describe_prediction(s.seg_logits.data.float().softmax(0), self.classes, self.decision)
                 for s in samples]
 
-    def __call__(self, paths: Iterable[str]) -> Iterator[Dict]:
-        """Yield per image ``dict(image=path, **describe_prediction(...))``, or ``dict(image, error)`` for a file
-        that does not decode (never stops halfway)."""
+    def __call__(self, paths: Iterable[str], keep_image: bool = False) -> Iterator[Dict]:
+        """Yield per image ``dict(image=path, **describe_prediction(...))`` (plus ``img``, the decoded BGR image,
+        with ``keep_image``), or ``dict(image, error)`` for a file that does not decode (never stops halfway)."""
         pending: List[tuple] = []
         for path in paths:
             try:
                 img = read_image(path, cv2.IMREAD_COLOR)
             except ImageDecodeError as err:
-                yield from self._flush(pending)
+                yield from self._flush(pending, keep_image)
                 pending = []
                 yield dict(image=path, error=str(err))
                 continue
             if pending and (img.shape != pending[0][1].shape or len(pending) == self.batch_size):
-                yield from self._flush(pending)
+                yield from self._flush(pending, keep_image)
                 pending = []
             pending.append((path, img))
-        yield from self._flush(pending)
+        yield from self._flush(pending, keep_image)
 
-    def _flush(self, pending: List[tuple]) -> Iterator[Dict]:
+    def _flush(self, pending: List[tuple], keep_image: bool) -> Iterator[Dict]:
         if pending:
-            for (path, _), result in zip(pending, self.predict_arrays([img for _, img in pending])):
-                yield dict(image=path, **result)
+            for (path, img), result in zip(pending, self.predict_arrays([img for _, img in pending])):
+                yield dict(image=path, **result, **(dict(img=img) if keep_image else {}))
 
 
-def list_inputs(inputs: Union[str, List[str]], extensions: Optional[tuple] = None) -> List[str]:
-    """An image, a folder (searched recursively, sorted) or a ``.txt`` list (one path per line) -> paths."""
-    from mmwsss.datasets.folder_converter import IMAGE_EXTENSIONS
-    extensions = extensions or IMAGE_EXTENSIONS
+def list_inputs(inputs: Union[str, List[str]]) -> List[str]:
+    """An image, a folder (searched recursively and sorted as the folder converter does:
+    :func:`~mmwsss.datasets.folder_converter.list_images`) or a ``.txt`` list (one path per line) -> paths."""
+    from mmwsss.datasets.folder_converter import list_images
     out: List[str] = []
     for item in [inputs] if isinstance(inputs, str) else inputs:
         if osp.isdir(item):
-            import os
-            for dirpath, dirnames, filenames in os.walk(item):
-                dirnames.sort()
-                out += [osp.join(dirpath, f) for f in sorted(filenames) if f.lower().endswith(extensions)]
+            out += [osp.join(item, rel) for rel in list_images(item)]
         elif item.lower().endswith('.txt'):
             with open(item, encoding='utf-8') as f:
                 out += [line.strip() for line in f if line.strip()]

@@ -83,7 +83,7 @@ def palette_for(num_classes: int) -> List[List[int]]:
     return (DEFAULT_PALETTE + extra)[:num_classes]
 
 
-def _list_images(folder: str) -> List[str]:
+def list_images(folder: str) -> List[str]:
     """Image files under ``folder`` (recursive, sorted, folder symlinks followed), as paths relative to it.
 
     Raises:
@@ -158,7 +158,7 @@ def scan_tree(root: str, ok: Sequence[str], classes: Optional[Sequence[str]] = N
     images: Dict[Tuple[str, str], SourceImage] = {}
     by_name: Dict[str, List[Tuple[str, str]]] = {}
     for folder in list(ok) + defect_folders:
-        rels = _list_images(osp.join(root, folder))
+        rels = list_images(osp.join(root, folder))
         if not rels:
             raise DatasetLayoutError(
                 f'class folder {osp.join(root, folder)} holds no images ({" ".join(IMAGE_EXTENSIONS)}): add '
@@ -204,7 +204,7 @@ def attach_masks(images: List[SourceImage], mask_root: str) -> Dict[str, List[st
     index: Dict[Tuple[str, str], str] = {}
     for folder in sorted(os.listdir(mask_root)):
         if osp.isdir(osp.join(mask_root, folder)):
-            for rel in _list_images(osp.join(mask_root, folder)):
+            for rel in list_images(osp.join(mask_root, folder)):
                 key = (folder.lower(), osp.splitext(rel)[0].lower())
                 if key in index:
                     raise DatasetLayoutError(
