@@ -231,3 +231,23 @@ def check_predict(work_dir, data_root, tmp_path, score_thr):
     with mock.patch.object(sys, 'argv', argv):  # resume: nothing is redone
         runpy.run_path(osp.join(repo, 'tools', 'predict.py'), run_name='__main__')
     assert len(open(osp.join(out, 'predictions.jsonl')).readlines()) == 9
+
+    # export to ONNX (the tool checks ONNX Runtime against PyTorch: logits to 1e-4, same argmax), then predict
+    # with ONNX Runtime: the same decisions and areas, the calibrated decision read from the file's metadata
+    onnx_file = str(tmp_path / 'segmenter.onnx')
+    with mock.patch.object(sys, 'argv', ['pytorch2onnx.py', config, checkpoint, '--out', onnx_file, '--shape', '64',
+                                         '64']):
+        runpy.run_path(osp.join(repo, 'tools', 'deployment', 'pytorch2onnx.py'), run_name='__main__')
+    out_onnx = str(tmp_path / 'predict_onnx')
+    with mock.patch.object(sys, 'argv', ['predict.py', config, inputs, '--onnx', onnx_file, '--out-dir', out_onnx,
+                                         '--no-overlay']):
+        runpy.run_path(osp.join(repo, 'tools', 'predict.py'), run_name='__main__')
+    by_image = {x['image']: x for x in lines}
+    onnx_lines = [json.loads(x) for x in open(osp.join(out_onnx, 'predictions.jsonl'))]
+    assert len(onnx_lines) == 9
+    for x in onnx_lines:
+        ref = by_image[x['image']]
+        assert ('error' in x) == ('error' in ref)
+        if 'error' not in x:
+            assert (x['decision'], x['defect_area']) == (ref['decision'], ref['defect_area'])
+            assert x['score'] == pytest.approx(ref['score'], abs=1e-3)

@@ -1,4 +1,4 @@
-"""Segmenter recipe pieces: RandomRot90, RandomRescale (mmseg TRANSFORMS) and bf16 --amp on the CPU."""
+"""Segmenter recipe pieces: RandomRot90, RandomRescale, DefectCenteredCrop (mmseg TRANSFORMS), bf16 --amp on the CPU."""
 import numpy as np
 import pytest
 import torch
@@ -41,6 +41,33 @@ def test_random_rescale_is_relative_to_the_image():
     assert np.array_equal(out['gt_seg_map'], np.repeat(np.repeat(sample()['gt_seg_map'], 2, 0), 2, 1))  # nearest
     with pytest.raises(ValueError, match='0 < low <= high'):
         build_transform(dict(type='RandomRescale', ratio_range=(1.5, 1.0)))
+
+
+def test_defect_centered_crop_always_holds_the_rare_defect():
+    # 10 x 12 map, one blowhole pixel at (7, 9); 4 x 5 crops centred on it must contain it, and the corner
+    # ranges are top in [4, 6], left in [5, 7] (as the docstring's formula gives).
+    seg = np.zeros((10, 12), np.uint8)
+    seg[7, 9] = 1
+    seg[0, :] = 255  # ignored pixels are never a centre
+    img = np.arange(10 * 12 * 3, dtype=np.int32).reshape(10, 12, 3)
+    crop = build_transform(dict(type='DefectCenteredCrop', crop_size=(4, 5), prob=1.0))
+    tops, lefts = set(), set()
+    for seed in range(60):
+        np.random.seed(seed)
+        out = crop(dict(img=img, gt_seg_map=seg, seg_fields=['gt_seg_map'], img_shape=(10, 12)))
+        assert out['img'].shape == (4, 5, 3) and out['img_shape'] == (4, 5)
+        assert (out['gt_seg_map'] == 1).sum() == 1
+        top, left = divmod(int(out['img'][0, 0, 0]) // 3, 12)
+        assert np.array_equal(out['gt_seg_map'], seg[top:top + 4, left:left + 5])
+        tops.add(top)
+        lefts.add(left)
+    assert tops == {4, 5, 6} and lefts == {5, 6, 7}
+    # no defect pixel: uniform crop; an image smaller than the crop is kept whole
+    small = np.zeros((3, 3), np.uint8)
+    out = crop(dict(img=np.zeros((3, 3, 3), np.uint8), gt_seg_map=small, seg_fields=['gt_seg_map'], img_shape=(3, 3)))
+    assert out['img'].shape == (3, 3, 3)
+    with pytest.raises(ValueError, match='prob must be in'):
+        build_transform(dict(type='DefectCenteredCrop', crop_size=(4, 4), prob=1.5))
 
 
 def test_amp_on_cpu_is_bf16_autocast_with_fp32_weights():

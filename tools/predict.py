@@ -2,6 +2,7 @@
 
     python tools/predict.py CONFIG CHECKPOINT INPUT [INPUT ...] --out-dir work_dirs/line3/predict \
         [--batch-size 4] [--device cpu] [--decision decision.json | --score-thr 0.5 --min-area 1]
+    python tools/predict.py CONFIG INPUT [INPUT ...] --onnx model.onnx --out-dir ...   # ONNX Runtime
 
 INPUT: an image, a folder (searched recursively) or a .txt list of paths. Per image: ``masks/<name>.png``
 (class ids), ``overlays/<name>.png`` (image | prediction with boxes and a class legend), a line of
@@ -28,8 +29,11 @@ from mmwsss.utils import add_debug_flag, atomic_write_png, cli_main
 def parse_args():
     parser = argparse.ArgumentParser(description='OK / NG inspection of new images with a trained segmenter')
     parser.add_argument('config', help='segmenter config')
-    parser.add_argument('checkpoint', help='segmenter checkpoint (a pickle: load trusted files only)')
-    parser.add_argument('inputs', nargs='+', help='images, folders (recursive) or .txt lists of paths')
+    parser.add_argument('checkpoint', help='segmenter checkpoint (a pickle: load trusted files only), or a .onnx '
+                        'file from tools/deployment/pytorch2onnx.py (run by ONNX Runtime)')
+    parser.add_argument('inputs', nargs='*', help='images, folders (recursive) or .txt lists of paths')
+    parser.add_argument('--onnx', help='run this exported model with ONNX Runtime; then give no checkpoint: '
+                        'CONFIG INPUT ... --onnx model.onnx')
     parser.add_argument('--out-dir', required=True)
     parser.add_argument('--batch-size', type=int, default=4)
     parser.add_argument('--device', default='cpu')
@@ -38,7 +42,12 @@ def parse_args():
     parser.add_argument('--min-area', type=int, help='defect pixels an NG image needs (overrides --decision)')
     parser.add_argument('--no-overlay', action='store_true', help='write masks and JSON only')
     add_debug_flag(parser)
-    return parser.parse_args()
+    args = parser.parse_args()
+    if args.onnx:  # no checkpoint given: the second positional is the first input
+        args.inputs, args.checkpoint = [args.checkpoint] + args.inputs, args.onnx
+    if not args.inputs:
+        parser.error('no INPUT given (images, folders or .txt lists of paths)')
+    return args
 
 
 def output_key(path: str, roots: list) -> str:
@@ -80,7 +89,7 @@ def main():
     inferencer = DefectInferencer(args.config, args.checkpoint, decision=decision, device=args.device,
                                   batch_size=args.batch_size)
     classes = inferencer.classes
-    palette = dataset_palette(inferencer.model.cfg.test_dataloader.dataset, len(classes))
+    palette = dataset_palette(inferencer.cfg.test_dataloader.dataset, len(classes))
     paths = list_inputs(args.inputs)
     os.makedirs(args.out_dir, exist_ok=True)
     lines_path = osp.join(args.out_dir, 'predictions.jsonl')

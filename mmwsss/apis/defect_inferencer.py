@@ -15,7 +15,7 @@ and ``min_area`` come from the ``decision.json`` the pipeline calibrated on the 
 """
 import json
 import os.path as osp
-from typing import Dict, Iterable, Iterator, List, Union
+from typing import Dict, Iterable, Iterator, List, Optional, Union
 
 import cv2
 import numpy as np
@@ -27,10 +27,13 @@ from .runner_config import without_masks
 DEFAULT_DECISION = dict(score_thr=0.5, min_area=1)
 
 
-def load_decision(decision: Union[None, str, dict], checkpoint: str) -> Dict:
-    """The OK / NG rule: a dict, a ``decision.json`` path, or (None) the ``decision.json`` beside ``checkpoint``."""
+def load_decision(decision: Union[None, str, dict], checkpoint: str, embedded: Optional[Dict] = None) -> Dict:
+    """The OK / NG rule: a dict, a ``decision.json`` path, or (None) the rule stored in an exported model
+    (``embedded``), else the ``decision.json`` beside ``checkpoint``, else ``DEFAULT_DECISION``."""
     if isinstance(decision, dict):
         out = dict(DEFAULT_DECISION, **decision)
+    elif decision is None and embedded is not None:
+        out = dict(DEFAULT_DECISION, **embedded, source=f'{checkpoint} (metadata)')
     else:
         path = decision or osp.join(osp.dirname(osp.abspath(checkpoint)), 'decision.json')
         if decision and not osp.isfile(path):
@@ -75,10 +78,11 @@ def describe_prediction(probs: torch.Tensor, classes: List[str], decision: Dict)
 
 class DefectInferencer:
     """Args:
-        config: segmenter config (mmseg), e.g. the one the pipeline trained.
-        checkpoint: its checkpoint (a pickle: trusted files only).
-        decision: the OK / NG rule (dict / decision.json path / None = beside the checkpoint).
-        device: torch device.
+        config: segmenter config (mmseg), e.g. the one the pipeline trained (its test pipeline is used).
+        checkpoint: its checkpoint (a pickle: trusted files only), or a ``.onnx`` file exported by
+            ``tools/deployment/pytorch2onnx.py`` (run by ONNX Runtime; classes and decision from its metadata).
+        decision: the OK / NG rule (dict / decision.json path / None = stored with the model).
+        device: torch device (PyTorch checkpoints).
         batch_size: images per forward pass (consecutive images of one size are batched).
     """
 
@@ -87,19 +91,27 @@ class DefectInferencer:
         from mmengine.config import Config
         from mmengine.dataset import Compose
         from mmengine.registry import DefaultScope
-        from mmseg.apis import init_model
         if not osp.isfile(checkpoint):
             raise FileNotFoundError(f'segmenter checkpoint not found: {checkpoint}')
         if batch_size < 1:
             raise ValueError(f'--batch-size must be >= 1, got {batch_size}')
-        cfg = Config.fromfile(config) if isinstance(config, str) else config
+        self.cfg = Config.fromfile(config) if isinstance(config, str) else config
+        self.model = self.onnx = None
+        embedded = None
         with DefaultScope.overwrite_default_scope('mmseg'):
-            self.model = init_model(cfg, checkpoint, device=device)
-            steps = without_masks(cfg.test_dataloader.dataset.pipeline)
+            if checkpoint.lower().endswith('.onnx'):
+                from .segmenter_export import OnnxSegmenter
+                self.onnx = OnnxSegmenter(checkpoint)
+                self.classes = self.onnx.classes
+                embedded = self.onnx.decision
+            else:
+                from mmseg.apis import init_model
+                self.model = init_model(self.cfg, checkpoint, device=device)
+                self.classes = list(self.model.dataset_meta['classes'])
+            steps = without_masks(self.cfg.test_dataloader.dataset.pipeline)
             steps[0] = dict(type='LoadImageFromNDArray')
             self.pipeline = Compose(steps)
-        self.classes = list(self.model.dataset_meta['classes'])
-        self.decision = load_decision(decision, checkpoint)
+        self.decision = load_decision(decision, checkpoint, embedded)
         self.batch_size = batch_size
 
     @torch.no_grad()
@@ -107,9 +119,11 @@ class DefectInferencer:
         """BGR images of one size -> :func:`describe_prediction` results."""
         from mmengine.dataset import pseudo_collate
         batch = pseudo_collate([self.pipeline(dict(img=img)) for img in images])
-        samples = self.model.test_step(batch)
-        return [describe_prediction(s.seg_logits.data.float().softmax(0), self.classes, self.decision)
-                for s in samples]
+        if self.onnx is not None:
+            logits = self.onnx.seg_logits(batch)
+        else:
+            logits = [s.seg_logits.data for s in self.model.test_step(batch)]
+        return [describe_prediction(one.float().softmax(0), self.classes, self.decision) for one in logits]
 
     def __call__(self, paths: Iterable[str], keep_image: bool = False) -> Iterator[Dict]:
         """Yield per image ``dict(image=path, **describe_prediction(...))`` (plus ``img``, the decoded BGR image,

@@ -1,4 +1,5 @@
+from .defect_centered_crop import DefectCenteredCrop
 from .random_rescale import RandomRescale
 from .random_rot90 import RandomRot90
 
-__all__ = ['RandomRescale', 'RandomRot90']
+__all__ = ['DefectCenteredCrop', 'RandomRescale', 'RandomRot90']

@@ -1,0 +1,5 @@
+# ./deeplabv3plus_efficientnet-lite0-d16_in1k-pre_1xb16-2k_mtd-pseudo-native-dcrop128.py with class-balanced image
+# sampling (ClassBalancedSampler, square-root rule on the image-level labels: no mask needed).
+_base_ = './deeplabv3plus_efficientnet-lite0-d16_in1k-pre_1xb16-2k_mtd-pseudo-native-dcrop128.py'
+custom_imports = dict(imports=['mmwsss'], allow_failed_imports=False)
+train_dataloader = dict(sampler=dict(_delete_=True, type='ClassBalancedSampler', power=0.5))
