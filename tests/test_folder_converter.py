@@ -229,8 +229,8 @@ def test_cli_end_to_end(tmp_path, repo_root):
 
 
 def test_report_palette_from_metainfo_or_type():
-    from mmwsss.apis.report import dataset_palette, default_palette
     from mmwsss.datasets.builtin_datasets import MTD_PALETTE
+    from mmwsss.visualization.panels import dataset_palette, default_palette
     two = dict(classes=('a', 'b'), palette=[[1, 2, 3], [4, 5, 6]])
     assert dataset_palette(dict(type='DefectSegDataset', metainfo=two), 2) == [[1, 2, 3], [4, 5, 6]]
     assert dataset_palette(dict(type='MTDDataset'), 6) == MTD_PALETTE

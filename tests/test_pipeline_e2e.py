@@ -1,4 +1,5 @@
 """Toy-size end-to-end run of tools/run_pipeline.py's machinery: classifier -> CAMs -> segmenter -> report."""
+import glob
 import json
 import os
 import os.path as osp
@@ -71,6 +72,22 @@ def test_toy_pipeline_end_to_end_and_resume(toy_pipeline_cfg, tmp_path):
     assert osp.isfile(osp.join(work_dir, 'refinement', 'iter_4.pth'))
     full = results['fully_supervised']
     assert 0.0 <= full['miou'] <= 1.0 and set(full['defect_iou']) == {'scratch', 'pit', 'stain'}
+    masks = [cv2.imread(f, cv2.IMREAD_UNCHANGED) for f in
+             glob.glob(osp.join(toy_pipeline_cfg.data_root, 'ann_dir', 'test', '*.png'))]
+    regions = sum(cv2.connectedComponents((m != 0).astype(np.uint8), connectivity=8)[0] - 1 for m in masks)
+    for part in (results['segmenter'], full):  # anomalib-style pixel scores beside the IoU
+        pix = part['pixel_level']
+        assert set(pix) == {'auroc', 'aupro', 'f1_max', 'defect_pixels', 'regions'}
+        assert all(0.0 <= pix[k] <= 1.0 for k in ('auroc', 'aupro', 'f1_max'))
+        assert pix['regions'] == regions > 0 and pix['defect_pixels'] == sum(int((m != 0).sum()) for m in masks)
+    assert '| segmenter, pixel level | test | AUROC' in open(osp.join(work_dir, 'results.md')).read()
+    page = open(osp.join(work_dir, 'results.html')).read()  # the report for people (browser: test_html_report)
+    assert '<table id="results">' in page and 'ROC and PR curves' in page and 'Pseudo-label review queue' in page
+    report = pipeline.state['stages']['report']['result']
+    assert set(report['galleries']) == {'segmenter', 'fully_supervised'}
+    assert set(report['galleries']['segmenter']) == {'scratch', 'pit', 'stain'}
+    scores = json.load(open(report['test_scores']))
+    assert len(scores['segmenter']) == 8 and all('iou' in r for r in scores['segmenter'])
     final = results['rounds'][-1]['segmenter']
     expected = round(final['defect_miou'] / full['defect_miou'], 4) if full['defect_miou'] else None
     assert results['ratio_to_fully_supervised'] == expected  # None when the bound scores 0 (no division)
@@ -84,7 +101,6 @@ def test_toy_pipeline_end_to_end_and_resume(toy_pipeline_cfg, tmp_path):
                                                                                          'results.md')).read()
     assert len(results['overlays']) == 2
     # both visualizer backends of the runtime configs wrote: local scalars and TensorBoard event files
-    import glob
     for stage in ('classifier', 'segmenter'):
         assert glob.glob(osp.join(work_dir, stage, '*', 'vis_data', 'scalars.json')), stage
         assert glob.glob(osp.join(work_dir, stage, '*', 'vis_data', 'events.out.tfevents.*')), stage
@@ -93,7 +109,10 @@ def test_toy_pipeline_end_to_end_and_resume(toy_pipeline_cfg, tmp_path):
     with open(osp.join(pipeline.pseudo_label_dir(), 'confidence.csv')) as f:
         assert len(list(csv.DictReader(f))) == 24
     row = cv2.imread(results['overlays'][0])
-    assert row.shape[1] == 5 * row.shape[0]  # image | GT | CAM | pseudo-label | prediction
+    from mmwsss.visualization.panels import TITLE_HEIGHT
+    size = 64  # image | GT | CAM | pseudo-label | prediction, each under its title, a legend below
+    assert row.shape[1] == 5 * size and row.shape[0] > TITLE_HEIGHT + size
+    assert (row[:TITLE_HEIGHT] < 128).any() and (row[TITLE_HEIGHT + size:] < 128).any()  # title and legend text
 
     # pseudo-label rules on the real output: negatives all background, only the image's classes or 255
     pl_dir = pipeline.pseudo_label_dir()
@@ -155,7 +174,6 @@ def test_toy_pipeline_without_any_mask(toy_pipeline_cfg, tmp_path, capfd):
     out, err = capfd.readouterr()
     assert 'mmengine - INFO' not in out and 'Epoch(train)' not in out
     assert 'segmenter: 100%' in err and 'classifier: 100%' in err
-    import glob
     logs = glob.glob(osp.join(work_dir, 'segmenter', '*', '*.log'))
     assert logs and any('Checkpoints will be saved to' in open(f).read() for f in logs)
     state = pipeline.state['stages']
@@ -175,7 +193,7 @@ def test_toy_pipeline_without_any_mask(toy_pipeline_cfg, tmp_path, capfd):
     assert decision['val'].get('best_f1_threshold', 0.5) == pytest.approx(decision['score_thr'], abs=1e-4)
     for key in ('auroc', 'ap', 'accuracy', 'ng_recall', 'ok_false_alarm_rate', 'false_alarm_at_recall_1'):
         assert 0.0 <= img[key] <= 1.0, key
-    assert 'fully_supervised' not in results
+    assert 'fully_supervised' not in results and seg['pixel_level'] == {}
     md = open(osp.join(work_dir, 'results.md')).read()
     assert 'no masks: not measured' in md and '| segmenter, image level | test | AUROC' in md
     assert len(results['overlays']) == 2
@@ -199,7 +217,6 @@ def test_stage_needs_its_inputs(toy_pipeline_cfg, tmp_path):
 
 def check_predict(work_dir, data_root, tmp_path, score_thr):
     import csv
-    import glob
     import runpy
     import sys
     from unittest import mock

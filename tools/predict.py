@@ -22,8 +22,8 @@ import cv2
 import numpy as np
 
 from mmwsss.apis.defect_inferencer import DefectInferencer, list_inputs
-from mmwsss.apis.report import colorize, dataset_palette
 from mmwsss.utils import add_debug_flag, atomic_write_png, cli_main
+from mmwsss.visualization.panels import colorize, dataset_palette
 
 
 def parse_args():

@@ -115,8 +115,9 @@ def configure_evaluation(cfg: Config, val_masks: bool, test_masks: bool, min_are
     """Adapt a segmenter config to the masks a data set has (in place; returns ``cfg``).
 
     The test split is always scored image by image against its OK / NG labels (:class:`ImageLevelMetric`); with
-    masks, also pixel by pixel (the config's own evaluator). Without val masks there is no validation during
-    training (mmengine needs val loader, loop and evaluator all set or all ``None``).
+    masks, also pixel by pixel (the config's own evaluator, and :class:`PixelLevelMetric`: AUROC, AUPRO).
+    Without val masks there is no validation during training (mmengine needs val loader, loop and evaluator
+    all set or all ``None``).
     """
     if not val_masks:
         cfg.val_dataloader = cfg.val_cfg = cfg.val_evaluator = None
@@ -129,5 +130,7 @@ def configure_evaluation(cfg: Config, val_masks: bool, test_masks: bool, min_are
         dict(s, meta_keys=IMAGE_LEVEL_META_KEYS) if s.get('type') == 'PackSegInputs' else s for s in dataset.pipeline]
     image_metric = dict(type='ImageLevelMetric', min_area=min_area)
     evaluators = cfg.test_evaluator if isinstance(cfg.test_evaluator, list) else [cfg.test_evaluator]
+    if test_masks and not any(e.get('type') == 'PixelLevelMetric' for e in evaluators):
+        evaluators = evaluators + [dict(type='PixelLevelMetric')]
     cfg.test_evaluator = (evaluators if test_masks else []) + [image_metric]
     return cfg

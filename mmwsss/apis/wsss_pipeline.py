@@ -57,7 +57,8 @@ STAGE_DEPENDS = dict(data=(), classifier=('data', ), pseudo_labels=('classifier'
 
 
 NO_MASKS = 'no masks: not measured'
-COUNT_KEYS = ('image/images', 'image/defective', 'image/defect_free')  # ints in results.json
+COUNT_KEYS = ('image/images', 'image/defective', 'image/defect_free', 'pixel/defect_pixels',
+              'pixel/regions')  # ints in results.json
 DECISION_FILE = 'decision.json'  # the calibrated OK / NG rule of a segmenter (tools/predict.py reads it)
 # keys of each pipeline-config section that --cfg-options may set (refinement: + IterativeRefineHook's arguments;
 # keys under <section>.cfg_options / cam.kwargs / data_preparation go to the component and pass through)
@@ -67,7 +68,7 @@ SECTION_KEYS = dict(
     fully_supervised=('config', 'cfg_options', 'checkpoint', 'amp'),
     cam=('method', 'bg_thr', 'fg_thr', 'threshold_rule', 'target_layers', 'kwargs', 'compare'),
     refinement=('rounds', 'iters_per_round'),
-    report=('num_overlays', ))
+    report=('num_overlays', 'num_gallery', 'num_review'))
 TOP_KEYS = ('dataset_name', 'data_root', 'data_preparation', 'require_defect_free', 'custom_imports')
 
 
@@ -127,7 +128,7 @@ class WSSSPipeline:
             ``cam=dict(method, bg_thr, fg_thr, ...)``, ``segmenter=dict(config=..., cfg_options=..., amp=False)``,
             ``refinement=dict(rounds=0, iters_per_round=None, **IterativeRefineHook options)``,
             ``fully_supervised=dict(config=None, cfg_options=..., checkpoint=None)``,
-            ``report=dict(num_overlays=...)``.
+            ``report=dict(num_overlays=4, num_gallery=3, num_review=6)`` (pictures of results.html).
         work_dir: output folder.
         device: torch device for CAM generation and overlays.
         quiet: send the runners' console logs to their log files only and show a progress bar per training
@@ -412,14 +413,17 @@ class WSSSPipeline:
 
     @staticmethod
     def _seg_summary(metrics: Dict, classes: List[str]) -> Dict:
-        """Pixel IoU (fractions; ``None`` and ``not_measured`` without test masks) and ``image_level``."""
+        """Pixel IoU (fractions; ``None`` and ``not_measured`` without test masks), ``image_level`` and
+        ``pixel_level`` (AUROC, AUPRO, F1-max; empty without test masks)."""
         out = dict(
             miou=_percent_to_fraction(metrics.get('mIoU')),
             defect_miou=_percent_to_fraction(metrics.get('defect_mIoU')),
             defect_iou={c: _percent_to_fraction(metrics.get(f'IoU.{c}')) for c in classes[1:]},
             iou={c: _percent_to_fraction(metrics.get(f'IoU.{c}')) for c in classes},
             image_level={k.split('/', 1)[1]: int(v) if k in COUNT_KEYS else v for k, v in metrics.items()
-                         if k.startswith('image/')})
+                         if k.startswith('image/')},
+            pixel_level={k.split('/', 1)[1]: int(v) if k in COUNT_KEYS else v for k, v in metrics.items()
+                         if k.startswith('pixel/')})
         if 'mIoU' not in metrics:
             out['not_measured'] = NO_MASKS
         return out

@@ -19,9 +19,9 @@ from typing import Dict, List, Optional
 import cv2
 import numpy as np
 
-from mmwsss.apis.report import colorize, default_palette
 from mmwsss.datasets.layout import read_image
 from mmwsss.utils import atomic_write_png, atomic_write_text
+from .panels import colorize, default_palette
 
 
 def read_confidence(label_dir: str) -> List[dict]:

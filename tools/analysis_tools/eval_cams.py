@@ -25,13 +25,13 @@ from torch.utils.data import DataLoader, Subset
 import mmwsss  # noqa: F401
 from mmwsss.apis import prepare_config
 from mmwsss.apis.pseudo_label_generation import cam_settings, load_classifier
-from mmwsss.apis.report import colorize, default_palette, heatmap
 from mmwsss.cam import build_cam
 from mmwsss.cam.threshold_rules import THRESHOLD_RULES, image_thresholds
 from mmwsss.datasets.layout import read_image
 from mmwsss.evaluation import ThresholdSweep
 from mmwsss.evaluation.segmentation_scores import confusion_matrix, iou_from_confusion, summarize_iou
 from mmwsss.utils import add_debug_flag, atomic_write_png, atomic_write_text, cfg_options_action, cli_main
+from mmwsss.visualization.panels import colorize, default_palette, heatmap
 
 
 def parse_args():
