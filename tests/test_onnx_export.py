@@ -68,3 +68,38 @@ def test_onnx_file_without_metadata_is_refused(segmentor, tmp_path):
     onnx.save(model, path)
     with pytest.raises(ValueError, match='no mmwsss.classes metadata; export it with tools/deployment'):
         OnnxSegmenter(path)
+
+
+def test_same_padding_formula_equals_mmcv():
+    from mmcv.cnn.bricks.conv2d_adaptive_padding import Conv2dAdaptivePadding
+
+    from mmwsss.apis.segmenter_export import _traceable_same_padding
+    for k, s, d in [(1, 1, 1), (3, 1, 1), (3, 2, 1), (5, 2, 1), (3, 1, 2), (5, 1, 2)]:
+        conv = Conv2dAdaptivePadding(2, 2, k, stride=s, dilation=d).eval()
+        for n in range(5, 24):
+            x = torch.rand(1, 2, n, n + 3)
+            assert torch.equal(conv(x), _traceable_same_padding(conv, x)), (k, s, d, n)
+
+
+def test_efficientnet_lite_segmenter_exports_with_dynamic_size(repo_root, tmp_path):
+    # TF "SAME" padding (mmcv Conv2dAdaptivePadding) computes its padding with math.ceil: traced as is, the
+    # traced size is baked in and other sizes come out cropped (failed before traceable_same_padding)
+    from mmengine.config import Config
+    from mmengine.registry import DefaultScope
+    from mmseg.apis import init_model
+
+    from mmwsss.apis.segmenter_export import ExportableSegmenter, OnnxSegmenter, export_onnx
+    name = 'deeplabv3plus_efficientnet-lite0-d16_in1k-pre_1xb8-1k_mtd-pseudo-native-crop256.py'
+    cfg = Config.fromfile(osp.join(repo_root, 'configs', 'segmenter', name))
+    cfg.model.backbone.init_cfg = None  # random weights: no download, no PyPI weights needed
+    torch.manual_seed(0)
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        model = init_model(cfg, None, device='cpu').eval()
+    path = str(tmp_path / 'lite0.onnx')
+    export_onnx(model, path, torch.zeros(1, 3, 64, 64), ['c'] * 6)
+    img = torch.rand(1, 3, 71, 97, generator=torch.Generator().manual_seed(4)) * 255
+    with torch.no_grad():
+        expected = ExportableSegmenter(model)(img).numpy()
+    got = OnnxSegmenter(path).logits(img.numpy())
+    assert got.shape == expected.shape == (1, 6, 71, 97)
+    assert np.abs(got - expected).max() < 1e-4

@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 
 from mmwsss.apis.defect_inferencer import DefectInferencer, list_inputs
-from mmwsss.utils import add_debug_flag, atomic_write_png, cli_main
+from mmwsss.utils import add_debug_flag, atomic_write_png, atomic_write_text, cli_main
 from mmwsss.visualization.panels import colorize, dataset_palette
 
 
@@ -93,10 +93,7 @@ def main():
     paths = list_inputs(args.inputs)
     os.makedirs(args.out_dir, exist_ok=True)
     lines_path = osp.join(args.out_dir, 'predictions.jsonl')
-    done = set()
-    if osp.isfile(lines_path):  # resume: images with a line (result or error) are finished
-        with open(lines_path, encoding='utf-8') as f:
-            done = {json.loads(line)['image'] for line in f if line.strip()}
+    done = {r['image'] for r in finished_lines(lines_path)}  # resume: images with a line are finished
     todo = [p for p in paths if p not in done]
     print(f'[mmwsss] predict: {len(paths)} images, {len(done)} done before, decision {inferencer.decision}')
     start, n = time.time(), 0
@@ -119,10 +116,28 @@ def main():
           f'{osp.join(args.out_dir, "summary.csv")}')
 
 
+def finished_lines(path: str) -> list:
+    """The complete lines of ``predictions.jsonl`` (results and errors); a last line cut short by a killed run
+    is dropped from the file, so the resumed run appends after whole lines only."""
+    if not osp.isfile(path):
+        return []
+    with open(path, encoding='utf-8') as f:
+        raw = f.read().splitlines(keepends=True)
+    rows, keep = [], []
+    for line in raw:
+        try:
+            rows.append(json.loads(line))
+            keep.append(line if line.endswith('\n') else line + '\n')
+        except json.JSONDecodeError:
+            continue
+    if len(keep) != len(raw) or (raw and not raw[-1].endswith('\n')):
+        atomic_write_text(path, ''.join(keep))
+    return rows
+
+
 def write_summary(lines_path: str, csv_path: str, classes: list) -> None:
     """summary.csv from predictions.jsonl: image, decision, score, area per class; unreadable files last."""
-    with open(lines_path, encoding='utf-8') as f:
-        rows = [json.loads(line) for line in f if line.strip()]
+    rows = finished_lines(lines_path)
     fields = ['image', 'decision', 'score', 'defect_area'] + [f'{c}_area_px' for c in classes[1:]] + ['error']
     with open(csv_path, 'w', newline='', encoding='utf-8') as f:
         writer = csv.DictWriter(f, fieldnames=fields)

@@ -14,6 +14,7 @@ width are dynamic (any size), the batch too. Class names and the OK / NG decisio
 metadata (``mmwsss.classes``, ``mmwsss.decision``, ``mmwsss.align_corners``: JSON): an exported file deploys
 alone.
 """
+import contextlib
 import json
 import warnings
 from typing import Dict, List, Optional, Tuple
@@ -70,6 +71,34 @@ class ExportableSegmenter(nn.Module):
         return logits[..., :h, :w]
 
 
+def _traceable_same_padding(self, x: torch.Tensor) -> torch.Tensor:
+    """mmcv ``Conv2dAdaptivePadding.forward`` (TF "SAME" padding) without ``math.ceil`` / ``max`` on sizes, so
+    that a traced graph keeps the padding a function of the input size: the total padding along a side of
+    size ``n`` is ``k_eff - ((n - 1) % s + 1)`` with ``k_eff = (k - 1) * d + 1``, which equals
+    ``max((ceil(n / s) - 1) * s + k_eff - n, 0)`` whenever ``k_eff >= s`` (every EfficientNet convolution)."""
+    h, w = x.shape[-2:]
+    (kh, kw), (sh, sw), (dh, dw) = self.weight.shape[-2:], self.stride, self.dilation
+    if (kh - 1) * dh + 1 < sh or (kw - 1) * dw + 1 < sw:
+        raise ValueError(f'ONNX export: a {kh}x{kw} Conv2dAdaptivePadding with stride {self.stride} is not supported')
+    pad_h = (kh - 1) * dh + 1 - ((h - 1) % sh + 1)
+    pad_w = (kw - 1) * dw + 1 - ((w - 1) % sw + 1)
+    x = F.pad(x, [pad_w // 2, pad_w - pad_w // 2, pad_h // 2, pad_h - pad_h // 2])
+    return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+
+
+@contextlib.contextmanager
+def traceable_same_padding():
+    """Within the block, mmcv's ``Conv2dAdaptivePadding`` pads by :func:`_traceable_same_padding` (the same
+    numbers; its own forward bakes the traced image size into the graph: other sizes come out cropped)."""
+    from mmcv.cnn.bricks.conv2d_adaptive_padding import Conv2dAdaptivePadding
+    original = Conv2dAdaptivePadding.forward
+    Conv2dAdaptivePadding.forward = _traceable_same_padding
+    try:
+        yield
+    finally:
+        Conv2dAdaptivePadding.forward = original
+
+
 def export_onnx(segmentor: nn.Module, out: str, example: torch.Tensor, classes: List[str],
                 decision: Optional[Dict] = None, opset: int = 17) -> None:
     """Write ``segmentor`` (see :class:`ExportableSegmenter`) to ``out`` with dynamic batch / height / width.
@@ -84,7 +113,7 @@ def export_onnx(segmentor: nn.Module, out: str, example: torch.Tensor, classes: 
     # TorchScript-based exporter: torch.export (dynamo=True) did not finish within 15 minutes on DeepLabV3+
     # with dynamic height / width (torch 2.14); this one takes about a second and matches to 1e-7.
     axes = {0: 'batch', 2: 'height', 3: 'width'}
-    with torch.no_grad(), warnings.catch_warnings():
+    with torch.no_grad(), warnings.catch_warnings(), traceable_same_padding():
         warnings.simplefilter('ignore')  # the exporter's own deprecation and tracer notes
         torch.onnx.export(wrapper, (example, ), out, dynamo=False, opset_version=opset, input_names=['img'],
                           output_names=['logits'], dynamic_axes={'img': axes, 'logits': axes})
@@ -104,14 +133,16 @@ class OnnxSegmenter:
 
     Args:
         path: ``.onnx`` file written by :func:`export_onnx`.
-        num_threads: intra-op threads (0 = ONNX Runtime's default).
+        num_threads: intra-op threads (None: as many as PyTorch uses, ``torch.get_num_threads()``, which
+            follows ``OMP_NUM_THREADS``; 0: ONNX Runtime's default).
     """
 
-    def __init__(self, path: str, num_threads: int = 0) -> None:
+    def __init__(self, path: str, num_threads: Optional[int] = None) -> None:
         import onnxruntime as ort
         options = ort.SessionOptions()
-        if num_threads:
-            options.intra_op_num_threads = num_threads
+        threads = torch.get_num_threads() if num_threads is None else num_threads
+        if threads:
+            options.intra_op_num_threads = threads
         self.session = ort.InferenceSession(path, options, providers=['CPUExecutionProvider'])
         meta = self.session.get_modelmeta().custom_metadata_map
         if ONNX_CLASSES_KEY not in meta:

@@ -52,5 +52,5 @@ test_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=_split('test', test_pipeline))
 val_evaluator = dict(type='DefectIoUMetric', iou_metrics=['mIoU'])
-test_evaluator = val_evaluator
+test_evaluator = [val_evaluator, dict(type='PixelLevelMetric')]  # + pixel AUROC / AUPRO / F1-max (anomalib)
 del _split
