@@ -69,8 +69,10 @@ def make_runners(args, cfg, model, num_classes):
         import pytorch_grad_cam
         from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
         wrapped = _Logits(model)
+        # the layer our Grad-CAM uses for this classifier (its config / FGBPCAMHead settings), any backbone
+        target = model.get_submodule(cam_settings(cfg, 'gradcam')[1][-1])
         for ref in ('GradCAM', 'LayerCAM'):
-            ref_cam = getattr(pytorch_grad_cam, ref)(model=wrapped, target_layers=[model.backbone.layer4])
+            ref_cam = getattr(pytorch_grad_cam, ref)(model=wrapped, target_layers=[target])
 
             def run(x, m, ref_cam=ref_cam):
                 # pytorch-grad-cam computes one target class per image per call: one call per class slot
