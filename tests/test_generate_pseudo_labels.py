@@ -139,3 +139,19 @@ def test_only_decode_errors_count_as_bad_images(cls_cfg, tmp_path, monkeypatch):
     monkeypatch.setattr(BaseDataset, '__getitem__', broken)
     with pytest.raises(TypeError, match='a bug in a transform'):
         generate_pseudo_labels(cls_cfg, None, str(tmp_path / 'pl'), model=model, progress=False, skip_bad=True)
+
+
+def test_fusion_settings_guard_resume(cls_cfg, tmp_path):
+    """RA-CAM fuses its maps with the classifier's neck: the neck's options are settings of the labels (a resume
+    with other fusion options would mix labels; failed before the manifest recorded them)."""
+    import json
+    out = str(tmp_path / 'pl')
+    model = tiny_model(cls_cfg)
+    manifest = generate_pseudo_labels(cls_cfg, None, out, method='racam', model=model, progress=False)
+    assert manifest['fusion'] == json.loads(json.dumps(cls_cfg.model.neck))
+    cls_cfg.model.neck.p = 2.0
+    with pytest.raises(ValueError, match=r'other settings \(fusion differ'):
+        generate_pseudo_labels(cls_cfg, None, out, method='racam', model=model, progress=False)
+    baseline = generate_pseudo_labels(cls_cfg, None, str(tmp_path / 'gc'), method='gradcam', model=model,
+                                      progress=False)
+    assert baseline['fusion'] is None  # baselines do not use the neck's fusion

@@ -74,8 +74,8 @@ def generate_pseudo_labels(cfg: Config, *args, **kwargs) -> Dict:
 CONFIDENCE_CSV = 'confidence.csv'
 CSV_FIELDS = ('image', 'img_path', 'height', 'width', 'classes', 'confidence', 'defect_fraction', 'ignored_fraction')
 # manifest fields that must match for a resumed run to keep earlier files
-SETTING_KEYS = ('method', 'bg_thr', 'fg_thr', 'threshold_rule', 'target_layers', 'settings', 'checkpoint_sha256',
-                'classes')
+SETTING_KEYS = ('method', 'bg_thr', 'fg_thr', 'threshold_rule', 'target_layers', 'settings', 'fusion',
+                'checkpoint_sha256', 'classes')
 
 
 def check_settings_manifest(out_dir: str, setting: dict, resume: bool) -> None:
@@ -244,8 +244,9 @@ def _generate_pseudo_labels(cfg: Config,
     rule = cam_cfg.get('threshold_rule')
     if rule is not None:  # validated before any file is written
         image_thresholds(torch.zeros(1, 1, 1), rule, bg_thr, fg_thr)
+    neck = cfg.get('model', {}).get('neck')  # RA-CAM fuses its layer maps with the classifier's neck
     setting = dict(method=method, bg_thr=bg_thr, fg_thr=fg_thr, threshold_rule=rule, target_layers=layers,
-                   settings=kwargs,
+                   settings=kwargs, fusion=json.loads(json.dumps(neck)) if method_type == 'racam' and neck else None,
                    checkpoint_sha256=file_sha256(checkpoint) if checkpoint else None, classes=classes)
     manifest_path = osp.join(out_dir, 'manifest.json')
     check_settings_manifest(out_dir, setting, resume)
