@@ -109,3 +109,37 @@ def test_registry_and_errors():
         GradCAM(model, ['backbone.layer9'])
     with pytest.raises(ValueError, match='class_mask'):
         GradCAM(model, ['backbone.layer4'])(torch.randn(2, 3, 32, 32), torch.ones(3, 3))
+
+
+def test_multi_scale_cam_averages_rescaled_and_mirrored_maps():
+    """MultiScaleCAM = minmax(mean over scales / flips of the wrapped maps, resized back), by hand with a
+    wrapped method that returns a known map."""
+    import torch.nn.functional as F
+
+    from mmwsss.cam import MultiScaleCAM, build_cam, minmax_scale
+
+    class Ramp:
+        """maps = the input's first channel, min-max scaled (a deterministic 'CAM')."""
+
+        def __call__(self, x, mask):
+            return minmax_scale(x[:, :1].expand(-1, mask.shape[1], -1, -1)) * mask[:, :, None, None]
+
+    x = torch.arange(2 * 3 * 4 * 6, dtype=torch.float).reshape(2, 3, 4, 6) % 7
+    mask = torch.tensor([[True, False], [True, True]])
+    out = MultiScaleCAM(Ramp(), scales=(1.0, 2.0), flip=True)(x, mask)
+    one = Ramp()(x, mask)
+    up = F.interpolate(Ramp()(F.interpolate(x, size=(8, 12), mode='bilinear', align_corners=False), mask),
+                       size=(4, 6), mode='bilinear', align_corners=False)
+    # mirroring the input and the map back gives the same map for this per-pixel 'CAM': terms = 2 x (one + up)
+    expected = minmax_scale(2 * one + 2 * up) * mask[:, :, None, None]
+    assert out.shape == (2, 2, 4, 6)
+    torch.testing.assert_close(out, expected)
+    assert out[0, 1].abs().sum() == 0 and out.max() <= 1.0
+    with pytest.raises(ValueError, match='positive numbers'):
+        MultiScaleCAM(Ramp(), scales=())
+    model = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten(),
+                                torch.nn.Linear(4, 2))
+    assert not isinstance(build_cam('gradcam', model, ['0']), MultiScaleCAM)  # single scale: the method itself
+    wrapped = build_cam('gradcam', model, ['0'], scales=[1.0, 1.5], flip=True)
+    assert isinstance(wrapped, MultiScaleCAM) and wrapped.target_layer_names == ['0']
+    assert wrapped(torch.rand(2, 3, 9, 9), mask).shape == (2, 2, 9, 9)

@@ -54,4 +54,5 @@ cam_presets = dict(
     racam_deep=dict(method='racam', target_layers=['backbone.layers.8']),  # single (deep) layer
     racam_s8=dict(method='racam', target_layers=['backbone.layers.3', 'backbone.layers.8']),  # one detail layer
     racam_extent=dict(method='racam', extent_scale=0.1),  # detail only for small regions (earlier design)
+    racam_ms=dict(method='racam', scales=[1.0, 1.5], flip=True),  # multi-scale + flip inference (MultiScaleCAM)
 )
