@@ -17,6 +17,8 @@ def add_mim_extension() -> None:
         return
     here = osp.dirname(osp.abspath(__file__))
     mim = osp.join(here, 'mmwsss', '.mim')
+    if not all(osp.isdir(osp.join(here, name)) for name in MIM_FOLDERS):
+        return  # building from an sdist: it already carries mmwsss/.mim
     shutil.rmtree(mim, ignore_errors=True)
     for name in MIM_FOLDERS:
         shutil.copytree(osp.join(here, name), osp.join(mim, name),

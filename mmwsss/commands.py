@@ -10,6 +10,7 @@ options). A config path that does not exist from the current folder is looked up
 (``wsss/racam_r18_deeplabv3plus_synthetic.py`` or ``configs/wsss/...``).
 """
 
+import os
 import os.path as osp
 import runpy
 import sys
@@ -25,7 +26,6 @@ COMMANDS = {
     'predict': 'predict.py',
     'export': 'deployment/pytorch2onnx.py',
 }
-CONVERTERS = ('folders', 'mtd', 'dagm', 'ksdd2', 'neu_seg', 'synthetic_defects')
 TAKES_CONFIG = ('pipeline', 'train', 'test', 'predict', 'export')
 
 
@@ -38,9 +38,15 @@ def resolve_config(path: str) -> str:
     return shipped if osp.isfile(shipped) else path
 
 
+def converter_scripts() -> list:
+    """Names of the shipped converters (``tools/dataset_converters/<name>.py``)."""
+    folder = osp.join(shipped_path('tools'), 'dataset_converters')
+    return sorted(f[:-3] for f in os.listdir(folder) if f.endswith('.py') and not f.startswith('_'))
+
+
 def usage() -> str:
     return (__doc__.strip().split('\n\n')[1] + '\n\ncommands: ' + ', '.join(COMMANDS)
-            + '; converters: ' + ', '.join(CONVERTERS))
+            + '; converters: ' + ', '.join(converter_scripts()))
 
 
 def main(argv: Optional[List[str]] = None) -> None:
@@ -52,7 +58,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     if command not in COMMANDS:
         sys.exit(f"error: unknown command {command!r}; choose one of {', '.join(COMMANDS)} (mmwsss -h)")
     tool = COMMANDS[command]
-    if command == 'convert' and rest and rest[0] in CONVERTERS:
+    if command == 'convert' and rest and rest[0] in converter_scripts():
         tool, rest = f'dataset_converters/{rest[0]}.py', rest[1:]
     if command in TAKES_CONFIG and rest and not rest[0].startswith('-'):
         rest[0] = resolve_config(rest[0])

@@ -80,3 +80,15 @@ def test_folder_converter_cli_ratios(repo_root, monkeypatch, capsys, tmp_path):
     code, err = run_tool(repo_root, monkeypatch, capsys, 'dataset_converters/folders.py', images, '--ok', 'good',
                          '--out', str(tmp_path / 'out'), '--ratios', '0.7', '0.2', '0.2')
     assert code == 1 and err.startswith('error: --ratios must be three non-negative numbers') and 'Traceback' not in err
+
+
+def test_predict_with_onnx_takes_no_checkpoint(repo_root, monkeypatch, capsys, tmp_path):
+    cfg = osp.join(repo_root, 'configs/segmenter/deeplabv3plus_r18-d16_1xb8-400_synthetic-pseudo-128x128.py')
+    out = ['--out-dir', str(tmp_path / 'p')]
+    code, err = run_tool(repo_root, monkeypatch, capsys, 'predict.py', cfg, 'model.pth', 'images', '--onnx',
+                         'm.onnx', *out)
+    assert code == 2 and '--onnx runs m.onnx: give no checkpoint (model.pth), only CONFIG and INPUTs' in err
+    code, err = run_tool(repo_root, monkeypatch, capsys, 'predict.py', cfg, '--onnx', 'm.onnx', *out)
+    assert code == 2 and 'no INPUT given' in err
+    code, err = run_tool(repo_root, monkeypatch, capsys, 'predict.py', cfg, *out)
+    assert code == 2 and 'no CHECKPOINT given' in err

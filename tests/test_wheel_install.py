@@ -27,8 +27,14 @@ def installed(tmp_path_factory):
     src = str(tmp / 'src')  # build from a copy: the build writes build/ and mmwsss/.mim/ into its source tree
     shutil.copytree(REPO, src, ignore=shutil.ignore_patterns('.venv', '.git', 'data', 'work_dirs', '__pycache__',
                                                              '*.egg-info', 'build', 'dist', '.mim', '.*_cache'))
+    # sdist first, then the wheel from the unpacked sdist (the `python -m build` route): .mim travels in the sdist
+    run([sys.executable, 'setup.py', '-q', 'sdist', '-d', str(tmp / 'sdist')], cwd=src)
+    import tarfile
+    with tarfile.open(str(next((tmp / 'sdist').iterdir()))) as tar:
+        tar.extractall(str(tmp / 'unpacked'), filter='data')
+    unpacked = str(next((tmp / 'unpacked').iterdir()))
     run([sys.executable, '-m', 'pip', 'wheel', '-q', '--no-deps', '--no-build-isolation', '-w', str(tmp / 'dist'),
-         src], cwd=str(tmp))
+         unpacked], cwd=str(tmp))
     wheels = os.listdir(tmp / 'dist')
     assert len(wheels) == 1 and wheels[0].endswith('-py3-none-any.whl'), wheels
     venv = str(tmp / 'venv')
@@ -70,6 +76,11 @@ def test_mmwsss_command_converts_folders_outside_the_repo(installed, tmp_path):
     assert data_root == str(tmp_path / 'data' / 'line') and seg_config.endswith('line_segmenter.py')
     base = open(osp.join(tmp_path, 'data', 'line', 'configs', seg_config)).read()  # relative to the config
     assert osp.join(purelib, 'mmwsss', '.mim', 'configs', 'segmenter') in base
-    # a shipped config found by its relative path from any folder: `mmwsss train <config> -h` reaches the tool
+    # a shipped config is found by its relative path from any folder (with or without configs/)
+    for rel in ('wsss/racam_r18_deeplabv3plus_synthetic.py', 'configs/wsss/racam_r18_deeplabv3plus_synthetic.py'):
+        found = run([python, '-c', f'from mmwsss.commands import resolve_config; print(resolve_config({rel!r}))'],
+                    cwd=str(tmp_path)).strip()
+        assert found == osp.join(purelib, 'mmwsss', '.mim', 'configs', 'wsss', 'racam_r18_deeplabv3plus_synthetic.py')
     assert '--cfg-options' in run([mmwsss, 'train', '-h'], cwd=str(tmp_path))
-    run([python, '-m', 'mmwsss', 'predict', '-h'], cwd=str(tmp_path))
+    assert '--onnx' in run([python, '-m', 'mmwsss', 'predict', '-h'], cwd=str(tmp_path))
+    assert 'mtd' in run([mmwsss, '-h'], cwd=str(tmp_path)).split('converters: ')[1]

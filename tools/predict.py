@@ -29,8 +29,8 @@ from mmwsss.visualization.panels import colorize, dataset_palette
 def parse_args():
     parser = argparse.ArgumentParser(description='OK / NG inspection of new images with a trained segmenter')
     parser.add_argument('config', help='segmenter config')
-    parser.add_argument('checkpoint', help='segmenter checkpoint (a pickle: load trusted files only), or a .onnx '
-                        'file from tools/deployment/pytorch2onnx.py (run by ONNX Runtime)')
+    parser.add_argument('checkpoint', nargs='?', help='segmenter checkpoint (a pickle: load trusted files only), or '
+                        'a .onnx file from tools/deployment/pytorch2onnx.py (run by ONNX Runtime); none with --onnx')
     parser.add_argument('inputs', nargs='*', help='images, folders (recursive) or .txt lists of paths')
     parser.add_argument('--onnx', help='run this exported model with ONNX Runtime; then give no checkpoint: '
                         'CONFIG INPUT ... --onnx model.onnx')
@@ -44,7 +44,12 @@ def parse_args():
     add_debug_flag(parser)
     args = parser.parse_args()
     if args.onnx:  # no checkpoint given: the second positional is the first input
-        args.inputs, args.checkpoint = [args.checkpoint] + args.inputs, args.onnx
+        if args.checkpoint and args.checkpoint.lower().endswith(('.pth', '.pt', '.onnx')):
+            parser.error(f'--onnx runs {args.onnx}: give no checkpoint ({args.checkpoint}), only CONFIG and INPUTs')
+        args.inputs = ([args.checkpoint] if args.checkpoint else []) + args.inputs
+        args.checkpoint = args.onnx
+    if not args.checkpoint:
+        parser.error('no CHECKPOINT given (a .pth, a .onnx, or --onnx FILE)')
     if not args.inputs:
         parser.error('no INPUT given (images, folders or .txt lists of paths)')
     return args

@@ -25,6 +25,7 @@ from mmwsss.datasets.layout import ImageDecodeError, read_image
 from .runner_config import without_masks
 
 DEFAULT_DECISION = dict(score_thr=0.5, min_area=1)
+DECISION_KEYS = tuple(DEFAULT_DECISION)  # what an OK / NG rule consists of
 
 
 def load_decision(decision: Union[None, str, dict], checkpoint: str, embedded: Optional[Dict] = None) -> Dict:
@@ -42,7 +43,7 @@ def load_decision(decision: Union[None, str, dict], checkpoint: str, embedded: O
         out = dict(DEFAULT_DECISION)
         if osp.isfile(path):
             with open(path) as f:
-                out.update({k: v for k, v in json.load(f).items() if k in ('score_thr', 'min_area')})
+                out.update({k: v for k, v in json.load(f).items() if k in DECISION_KEYS})
             out['source'] = path
     if not 0.0 <= float(out['score_thr']) <= 1.0 or int(out['min_area']) < 1:
         raise ValueError(f"decision score_thr must be in [0, 1] and min_area >= 1, got {out}")
@@ -101,9 +102,16 @@ class DefectInferencer:
         with DefaultScope.overwrite_default_scope('mmseg'):
             if checkpoint.lower().endswith('.onnx'):
                 from .segmenter_export import OnnxSegmenter
+                if device != 'cpu':
+                    raise ValueError(f'{checkpoint}: ONNX models run on the CPU (ONNX Runtime CPUExecutionProvider); '
+                                     f'use --device cpu, or the .pth checkpoint for {device}')
                 self.onnx = OnnxSegmenter(checkpoint)
                 self.classes = self.onnx.classes
                 embedded = self.onnx.decision
+                num = self.cfg.model.decode_head.get('num_classes')
+                if num is not None and num != len(self.classes):
+                    raise ValueError(f'{checkpoint} predicts {len(self.classes)} classes, the config {num}: use the '
+                                     'config the model was exported from')
             else:
                 from mmseg.apis import init_model
                 self.model = init_model(self.cfg, checkpoint, device=device)

@@ -149,8 +149,8 @@ def final_segmenters(pipeline) -> Dict[str, Dict]:
     out = {}
     if st.get('segmenter', {}).get('done'):
         seg = st['segmenter']['result']
-        out['segmenter'] = dict(key='segmenter', checkpoint=rounds[-1]['checkpoint'] if rounds else seg['checkpoint'],
-                                decision=seg.get('decision'))
+        final = rounds[-1] if rounds else seg  # each refinement round calibrated its own decision
+        out['segmenter'] = dict(key='segmenter', checkpoint=final['checkpoint'], decision=final.get('decision'))
     full = st.get('fully_supervised', {})
     if full.get('done') and full.get('result', {}).get('checkpoint'):
         out['fully_supervised'] = dict(key='fully_supervised', checkpoint=full['result']['checkpoint'],
@@ -160,8 +160,8 @@ def final_segmenters(pipeline) -> Dict[str, Dict]:
 
 def segmenter_inferencer(pipeline, model: Dict):
     """A :class:`~mmwsss.apis.defect_inferencer.DefectInferencer` of one of :func:`final_segmenters`."""
-    from .defect_inferencer import DefectInferencer
-    decision = {k: model['decision'][k] for k in ('score_thr', 'min_area')} if model.get('decision') else None
+    from .defect_inferencer import DECISION_KEYS, DefectInferencer
+    decision = {k: model['decision'][k] for k in DECISION_KEYS} if model.get('decision') else None
     return DefectInferencer(pipeline._segmenter_config(model['key']), model['checkpoint'], decision=decision,
                             device=pipeline.device)
 
@@ -197,7 +197,8 @@ def write_galleries(pipeline, key: str, inferencer, rows: List[Dict], classes: L
     for c in classes[1:]:
         members = [r for r in rows if c in r['labels']]
         members.sort(key=lambda r: (r.get('iou', {}).get(c, r['score']), r['image']))
-        picks = dict(worst=members[:num], best=members[::-1][:num])
+        worst = members[:num]
+        picks = dict(worst=worst, best=[r for r in members[::-1] if r not in worst][:num])  # disjoint
         out[c] = {}
         for kind, chosen in picks.items():
             paths = []

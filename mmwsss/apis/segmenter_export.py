@@ -106,7 +106,7 @@ def export_onnx(segmentor: nn.Module, out: str, example: torch.Tensor, classes: 
     Args:
         example: (N, 3, H, W) float input used to trace the graph.
         classes: class names (index = class id), stored in the metadata.
-        decision: the OK / NG rule (``score_thr``, ``min_area``) stored in the metadata, if any.
+        decision: the OK / NG rule (``score_thr``, ``min_area``: JSON-serialisable) stored in the metadata, if any.
     """
     import onnx
     wrapper = ExportableSegmenter(segmentor).eval()
@@ -121,7 +121,7 @@ def export_onnx(segmentor: nn.Module, out: str, example: torch.Tensor, classes: 
     meta = {ONNX_CLASSES_KEY: json.dumps(list(classes)),
             ONNX_ALIGN_CORNERS_KEY: json.dumps(bool(segmentor.decode_head.align_corners))}
     if decision is not None:
-        meta[ONNX_DECISION_KEY] = json.dumps({k: decision[k] for k in ('score_thr', 'min_area')})
+        meta[ONNX_DECISION_KEY] = json.dumps(decision)
     for key, value in meta.items():
         model.metadata_props.add(key=key, value=value)
     onnx.checker.check_model(model)

@@ -31,16 +31,30 @@ def auroc(score: Tensor, defective: Tensor) -> Optional[float]:
     return float(((diff > 0).double() + 0.5 * (diff == 0).double()).mean())
 
 
+def _counts_at_thresholds(score: Tensor, defective: Tensor):
+    """(tp, fp) of ``score >= t`` for every distinct score ``t``, highest first (ties grouped)."""
+    order = torch.argsort(score, descending=True, stable=True)
+    s, y = score[order], defective[order].double()
+    last = torch.ones_like(s, dtype=torch.bool)  # the last position of each distinct score
+    last[:-1] = s[1:] != s[:-1]
+    return y.cumsum(0)[last], (1 - y).cumsum(0)[last]
+
+
+def roc_pr_points(score: Tensor, defective: Tensor) -> Dict[str, Tensor]:
+    """Curve points over the distinct score thresholds, highest first: ROC ``fpr`` / ``tpr`` (from (0, 0)) and
+    PR ``recall`` / ``precision``."""
+    tp, fp = _counts_at_thresholds(score, defective.bool())
+    pos, neg = max(float(defective.sum()), 1.0), max(float((~defective.bool()).sum()), 1.0)
+    zero = tp.new_zeros(1)
+    return dict(fpr=torch.cat([zero, fp / neg]), tpr=torch.cat([zero, tp / pos]), recall=tp / pos,
+                precision=tp / (tp + fp))
+
+
 def average_precision(score: Tensor, defective: Tensor) -> Optional[float]:
     if not defective.any():
         return None
-    order = torch.argsort(score, descending=True, stable=True)
-    s, y = score[order], defective[order].double()
-    tp, fp = y.cumsum(0), (1 - y).cumsum(0)
-    last = torch.ones_like(s, dtype=torch.bool)  # the last position of each distinct score
-    last[:-1] = s[1:] != s[:-1]
-    tp, fp = tp[last], fp[last]
-    recall, precision = tp / y.sum(), tp / (tp + fp)
+    tp, fp = _counts_at_thresholds(score, defective)
+    recall, precision = tp / defective.double().sum(), tp / (tp + fp)
     prev = torch.cat([recall.new_zeros(1), recall[:-1]])
     return float(((recall - prev) * precision).sum())
 

@@ -3,7 +3,8 @@
 Needs GT masks (``gt_sem_seg`` in the data samples). Per image the defect probability
 ``d = 1 - p(background)`` and the GT are reduced to score histograms
 (:func:`~mmwsss.evaluation.pixel_level_scores.pixel_histograms`); the split's scores come from their sums
-(:func:`~mmwsss.evaluation.pixel_level_scores.pixel_level_scores`), keys prefixed ``pixel/`` (fractions).
+(:func:`~mmwsss.evaluation.pixel_level_scores.pixel_level_scores`), keys prefixed ``pixel/`` (scores in [0, 1];
+``defect_pixels`` and ``regions`` are counts). Needs a softmax head (C >= 2 channels, channel 0 background).
 """
 from typing import Dict, List, Sequence
 
@@ -35,7 +36,11 @@ class PixelLevelMetric(BaseMetric):
             if 'gt_sem_seg' not in sample:
                 raise KeyError('PixelLevelMetric needs GT masks (gt_sem_seg): keep LoadAnnotations in the test '
                                'pipeline, or drop the metric for data without masks')
-            defect = 1 - sample['seg_logits']['data'].float().softmax(0)[0]
+            logits = sample['seg_logits']['data']
+            if logits.shape[0] < 2:
+                raise ValueError('PixelLevelMetric needs C >= 2 logits (softmax, channel 0 = background), got '
+                                 f'{logits.shape[0]}: a one-channel (sigmoid) head is not supported')
+            defect = 1 - logits.float().softmax(0)[0]
             gt = sample['gt_sem_seg']['data'].squeeze(0).to(defect.device)
             self.results.append(pixel_histograms(defect, gt, self.bins, self.ignore_index))
 

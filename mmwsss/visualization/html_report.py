@@ -17,6 +17,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 import torch
 
+from mmwsss.evaluation.image_level_scores import roc_pr_points
 from mmwsss.utils import atomic_write_text
 
 STYLE = """
@@ -59,19 +60,6 @@ def figure_data_uri(fig) -> str:
     return png_data_uri(buf.getvalue())
 
 
-def roc_pr_points(score: torch.Tensor, defective: torch.Tensor) -> Dict[str, np.ndarray]:
-    """ROC (fpr, tpr) and PR (recall, precision) points over the distinct score thresholds, highest first."""
-    order = torch.argsort(score, descending=True, stable=True)
-    s, y = score[order], defective[order].double()
-    last = torch.ones_like(s, dtype=torch.bool)
-    last[:-1] = s[1:] != s[:-1]
-    tp, fp = y.cumsum(0)[last], (1 - y).cumsum(0)[last]
-    pos, neg = max(float(y.sum()), 1.0), max(float((1 - y).sum()), 1.0)
-    zero = tp.new_zeros(1)
-    return dict(fpr=torch.cat([zero, fp / neg]).numpy(), tpr=torch.cat([zero, tp / pos]).numpy(),
-                recall=(tp / pos).numpy(), precision=(tp / (tp + fp)).numpy())
-
-
 def curves_figure(test_scores: Dict[str, List[Dict]], results: Dict):
     """ROC and PR curves of each trained segmenter (image level: score = highest defect probability)."""
     import matplotlib
@@ -85,8 +73,10 @@ def curves_figure(test_scores: Dict[str, List[Dict]], results: Dict):
         defective = torch.tensor([bool(r['labels']) for r in rows])
         if defective.all() or not defective.any():
             continue
-        pts = roc_pr_points(score, defective)
-        img = (results.get(key) or {}).get('image_level', {})
+        pts = {k: v.numpy() for k, v in roc_pr_points(score, defective).items()}
+        # the plotted model: the final refinement round's segmenter (round 0 without refinement)
+        part = results['rounds'][-1]['segmenter'] if key == 'segmenter' else results.get(key)
+        img = (part or {}).get('image_level', {})
         roc.plot(pts['fpr'], pts['tpr'], label=f"{MODEL_NAMES.get(key, key)} (AUROC {img.get('auroc', 0):.3f})")
         pr.plot(pts['recall'], pts['precision'], label=f"{MODEL_NAMES.get(key, key)} (AP {img.get('ap', 0):.3f})")
     roc.plot([0, 1], [0, 1], color='#bbb', linestyle='--', linewidth=1)

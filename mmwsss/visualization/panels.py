@@ -75,7 +75,8 @@ def titled_row(panels: Sequence[np.ndarray], titles: Sequence[str], classes: Opt
     heads = []
     for panel, title in zip(panels, titles):
         head = np.full((TITLE_HEIGHT, panel.shape[1], 3), 255, np.uint8)
-        _text(head, title, (3, TITLE_HEIGHT - 5))
+        width = cv2.getTextSize(title, cv2.FONT_HERSHEY_SIMPLEX, 0.4, 1)[0][0]
+        _text(head, title, (3, TITLE_HEIGHT - 5), scale=min(0.4, 0.4 * (panel.shape[1] - 6) / max(width, 1)))
         heads.append(np.concatenate([head, panel], axis=0))
     row = np.concatenate(heads, axis=1)
     if classes is not None and palette is not None:

@@ -124,6 +124,8 @@ def load(args) -> None:
         names = [json.loads(line)['image'] for line in f if line.strip()]
     redone = len(names) - len(set(names))
     samples += [(done_first + d, m) for d, m in more]
+    if not samples:
+        raise RuntimeError('tools/predict.py ended before the first memory sample (1 s): use more --num images')
     marks = [next((m for d, m in samples if d >= args.num * k / 10), samples[-1][1]) for k in range(1, 11)]
     print(f'{args.num} images of {args.size} px: first run interrupted={interrupted} after {done_first} images '
           f'({first:.0f} s), resumed run {args.num - done_first} images ({second:.0f} s): '
@@ -133,7 +135,10 @@ def load(args) -> None:
 
 def main():
     args = parse_args()
-    speed(args) if args.mode == 'speed' else load(args)
+    if args.mode == 'speed':
+        speed(args)
+    else:
+        load(args)
 
 
 if __name__ == '__main__':

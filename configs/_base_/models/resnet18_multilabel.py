@@ -54,4 +54,5 @@ cam_presets = dict(
     racam_noprior=dict(_racam, method='racam', gamma=0.0),
     racam_deep=dict(_racam, method='racam', target_layers=['backbone.layer4']),
     racam_extent=dict(_racam, method='racam', extent_scale=0.1),
+    racam_ms=dict(_racam, method='racam', scales=[1.0, 1.5], flip=True),  # multi-scale + flip (MultiScaleCAM)
 )
