@@ -41,7 +41,8 @@ class TrainProgressHook(Hook):
         self._bar.update(1)
         loss = (outputs or {}).get('loss')
         if loss is not None:
-            self._bar.set_postfix(loss=f'{float(loss):.3f}', refresh=False)
+            self._bar.set_postfix(loss=f'{float(loss.detach()) if hasattr(loss, "detach") else float(loss):.3f}',
+                                  refresh=False)
 
     def after_train(self, runner) -> None:
         if self._bar is not None:
