@@ -249,6 +249,23 @@ def check_predict(work_dir, data_root, tmp_path, score_thr):
         runpy.run_path(osp.join(repo, 'tools', 'predict.py'), run_name='__main__')
     assert len(open(osp.join(out, 'predictions.jsonl')).readlines()) == 9
 
+    # with the pipeline's classifier too: its scores in every line, the decision of both models combined
+    cls_dir = osp.join(work_dir, 'classifier')
+    cls_config = glob.glob(osp.join(cls_dir, '*.py'))[0]
+    cls_checkpoint = open(osp.join(cls_dir, 'last_checkpoint')).read().strip()
+    out_cls = str(tmp_path / 'predict_cls')
+    with mock.patch.object(sys, 'argv', ['predict.py', config, checkpoint, inputs, '--out-dir', out_cls, '--no-overlay',
+                                         '--classifier', cls_config, cls_checkpoint, '--decision-by', 'both']):
+        runpy.run_path(osp.join(repo, 'tools', 'predict.py'), run_name='__main__')
+    for x in (json.loads(x) for x in open(osp.join(out_cls, 'predictions.jsonl'))):
+        if 'error' in x:
+            continue
+        assert set(x['classifier_scores']) == {'scratch', 'pit', 'stain'}
+        assert (x['classifier_decision'] == 'NG') == (max(x['classifier_scores'].values()) >= 0.5)
+        both = x['classifier_decision'] == 'NG' and x['segmenter_decision'] == 'NG'
+        assert x['decision'] == ('NG' if both else 'OK')
+    assert 'classifier_decision' in open(osp.join(out_cls, 'summary.csv')).readline()
+
     # export to ONNX (the tool checks ONNX Runtime against PyTorch: logits to 1e-4, same argmax), then predict
     # with ONNX Runtime: the same decisions and areas, the calibrated decision read from the file's metadata
     onnx_file = str(tmp_path / 'segmenter.onnx')

@@ -21,7 +21,7 @@ import time
 import cv2
 import numpy as np
 
-from mmwsss.apis.defect_inferencer import DefectInferencer, list_inputs
+from mmwsss.apis.defect_inferencer import DECISION_BY, DefectInferencer, list_inputs
 from mmwsss.utils import add_debug_flag, atomic_write_png, atomic_write_text, cli_main
 from mmwsss.visualization.panels import colorize, dataset_palette
 
@@ -41,6 +41,10 @@ def parse_args():
     parser.add_argument('--score-thr', type=float, help='defect probability a pixel needs (overrides --decision)')
     parser.add_argument('--min-area', type=int, help='defect pixels an NG image needs (overrides --decision)')
     parser.add_argument('--no-overlay', action='store_true', help='write masks and JSON only')
+    parser.add_argument('--classifier', nargs=2, metavar=('CONFIG', 'CHECKPOINT'),
+                        help='also score each image with the multi-label classifier (classifier_scores in the JSON)')
+    parser.add_argument('--decision-by', default='segmenter', choices=DECISION_BY,
+                        help='which model decides OK / NG (all but segmenter need --classifier)')
     add_debug_flag(parser)
     args = parser.parse_args()
     if args.onnx:  # no checkpoint given: the second positional is the first input
@@ -92,7 +96,7 @@ def main():
         decision = dict(score_thr=0.5 if args.score_thr is None else args.score_thr,
                         min_area=1 if args.min_area is None else args.min_area)
     inferencer = DefectInferencer(args.config, args.checkpoint, decision=decision, device=args.device,
-                                  batch_size=args.batch_size)
+                                  batch_size=args.batch_size, classifier=args.classifier, decision_by=args.decision_by)
     classes = inferencer.classes
     palette = dataset_palette(inferencer.cfg.test_dataloader.dataset, len(classes))
     paths = list_inputs(args.inputs)
@@ -143,12 +147,20 @@ def finished_lines(path: str) -> list:
 def write_summary(lines_path: str, csv_path: str, classes: list) -> None:
     """summary.csv from predictions.jsonl: image, decision, score, area per class; unreadable files last."""
     rows = finished_lines(lines_path)
-    fields = ['image', 'decision', 'score', 'defect_area'] + [f'{c}_area_px' for c in classes[1:]] + ['error']
+    fields = ['image', 'decision', 'score', 'defect_area'] + [f'{c}_area_px' for c in classes[1:]]
+    with_classifier = any('classifier_scores' in r for r in rows)
+    if with_classifier:
+        fields += ['segmenter_decision', 'classifier_decision'] + [f'{c}_classifier_score' for c in classes[1:]]
+    fields.append('error')
     with open(csv_path, 'w', newline='', encoding='utf-8') as f:
         writer = csv.DictWriter(f, fieldnames=fields)
         writer.writeheader()
         for r in sorted(rows, key=lambda r: 'error' in r):
             row = {k: r.get(k, '') for k in ('image', 'decision', 'score', 'defect_area', 'error')}
+            if with_classifier:
+                row.update(segmenter_decision=r.get('segmenter_decision', ''),
+                           classifier_decision=r.get('classifier_decision', ''),
+                           **{f'{c}_classifier_score': r.get('classifier_scores', {}).get(c, '') for c in classes[1:]})
             row.update({f'{c}_area_px': r.get('classes', {}).get(c, {}).get('area_px', 0) if 'error' not in r else ''
                         for c in classes[1:]})
             writer.writerow(row)

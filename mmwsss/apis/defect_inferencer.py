@@ -12,6 +12,12 @@ Per image: ``d = 1 - p(background)`` per pixel; the mask marks ``argmax_k p_k`` 
 ``d >= score_thr`` (0 elsewhere); the image is NG when the mask has at least ``min_area`` pixels. ``score_thr``
 and ``min_area`` come from the ``decision.json`` the pipeline calibrated on the validation split (F1-optimal,
 :meth:`mmwsss.apis.wsss_pipeline.WSSSPipeline.calibrate_decision`), else ``score_thr=0.5, min_area=1``.
+
+With a classifier (``classifier=(config, checkpoint)``, the pipeline's stage-1 model) each result also holds
+``classifier_scores`` (sigmoid probability per defect class) and ``classifier_decision`` (NG when any class
+reaches the head's ``thr``, the threshold it was trained and tested with), and ``decision_by`` picks the final
+``decision``: ``'segmenter'`` (default), ``'classifier'``, ``'either'`` (NG if one of them says NG) or
+``'both'`` (NG only if both do); ``segmenter_decision`` keeps the segmenter's own call.
 """
 import json
 import os.path as osp
@@ -26,6 +32,7 @@ from .runner_config import without_masks
 
 DEFAULT_DECISION = dict(score_thr=0.5, min_area=1)
 DECISION_KEYS = tuple(DEFAULT_DECISION)  # what an OK / NG rule consists of
+DECISION_BY = ('segmenter', 'classifier', 'either', 'both')
 
 
 def load_decision(decision: Union[None, str, dict], checkpoint: str, embedded: Optional[Dict] = None) -> Dict:
@@ -85,10 +92,12 @@ class DefectInferencer:
         decision: the OK / NG rule (dict / decision.json path / None = stored with the model).
         device: torch device (PyTorch checkpoints).
         batch_size: images per forward pass (consecutive images of one size are batched).
+        classifier: optional ``(config, checkpoint)`` of the multi-label classifier (mmpretrain).
+        decision_by: which model decides OK / NG (see the module docstring).
     """
 
     def __init__(self, config: str, checkpoint: str, decision: Union[None, str, dict] = None, device: str = 'cpu',
-                 batch_size: int = 4) -> None:
+                 batch_size: int = 4, classifier: Optional[tuple] = None, decision_by: str = 'segmenter') -> None:
         from mmengine.config import Config
         from mmengine.dataset import Compose
         from mmengine.registry import DefaultScope
@@ -121,6 +130,54 @@ class DefectInferencer:
             self.pipeline = Compose(steps)
         self.decision = load_decision(decision, checkpoint, embedded)
         self.batch_size = batch_size
+        if decision_by not in DECISION_BY or (decision_by != 'segmenter' and classifier is None):
+            raise ValueError(f'decision_by must be one of {DECISION_BY} ("{decision_by}" given; all but "segmenter" '
+                             'need a classifier: --classifier CONFIG CHECKPOINT)')
+        self.decision_by = decision_by
+        self.classifier = self.classifier_pipeline = None
+        if classifier is not None:
+            self._init_classifier(*classifier, device=device)
+
+    def _init_classifier(self, config: str, checkpoint: str, device: str) -> None:
+        from mmengine.config import Config
+        from mmengine.dataset import Compose
+        from mmengine.registry import DefaultScope
+        from mmpretrain.apis import init_model
+        if not osp.isfile(checkpoint):
+            raise FileNotFoundError(f'classifier checkpoint not found: {checkpoint}')
+        cfg = Config.fromfile(config) if isinstance(config, str) else config
+        with DefaultScope.overwrite_default_scope('mmpretrain'):
+            self.classifier = init_model(cfg, checkpoint, device=device).eval()
+            # the decoded image goes in directly (mmpretrain has no LoadImageFromNDArray): loading steps dropped
+            steps = [dict(s) for s in cfg.test_dataloader.dataset.pipeline if 'LoadImage' not in s['type']]
+            self.classifier_pipeline = Compose(steps)
+        meta = getattr(self.classifier, '_dataset_meta', None) or {}  # mmpretrain's init_model keeps it there
+        names = list(meta.get('classes') or self.classes[1:])
+        if names != list(self.classes[1:]):
+            raise ValueError(f'the classifier {checkpoint} knows classes {names}, the segmenter '
+                             f'{list(self.classes[1:])}: use the two models of one pipeline run')
+        self.classifier_thr = float(self.classifier.head.thr if self.classifier.head.thr is not None else 0.5)
+
+    @torch.no_grad()
+    def classify_arrays(self, images: List[np.ndarray]) -> torch.Tensor:
+        """BGR images -> (N, K) sigmoid probabilities of the defect classes."""
+        from mmengine.dataset import pseudo_collate
+        from mmengine.registry import DefaultScope
+        with DefaultScope.overwrite_default_scope('mmpretrain'):
+            batch = pseudo_collate([self.classifier_pipeline(dict(img=img, img_shape=img.shape[:2],
+                                                                  ori_shape=img.shape[:2])) for img in images])
+            samples = self.classifier.test_step(batch)
+        return torch.stack([s.pred_score.float().cpu() for s in samples])
+
+    def _decide(self, result: Dict, scores: torch.Tensor) -> Dict:
+        """Add the classifier's view to one segmenter result and apply ``decision_by``."""
+        classifier_ng = bool((scores >= self.classifier_thr).any())
+        segmenter_ng = result['decision'] == 'NG'
+        ng = dict(segmenter=segmenter_ng, classifier=classifier_ng, either=segmenter_ng or classifier_ng,
+                  both=segmenter_ng and classifier_ng)[self.decision_by]
+        return dict(result, decision='NG' if ng else 'OK', segmenter_decision=result['decision'],
+                    classifier_decision='NG' if classifier_ng else 'OK',
+                    classifier_scores={c: round(float(p), 4) for c, p in zip(self.classes[1:], scores)})
 
     @torch.no_grad()
     def predict_arrays(self, images: List[np.ndarray]) -> List[Dict]:
@@ -131,7 +188,10 @@ class DefectInferencer:
             logits = self.onnx.seg_logits(batch)
         else:
             logits = [s.seg_logits.data for s in self.model.test_step(batch)]
-        return [describe_prediction(one.float().softmax(0), self.classes, self.decision) for one in logits]
+        results = [describe_prediction(one.float().softmax(0), self.classes, self.decision) for one in logits]
+        if self.classifier is None:
+            return results
+        return [self._decide(r, s) for r, s in zip(results, self.classify_arrays(images))]
 
     def __call__(self, paths: Iterable[str], keep_image: bool = False) -> Iterator[Dict]:
         """Yield per image ``dict(image=path, **describe_prediction(...))`` (plus ``img``, the decoded BGR image,
