@@ -142,7 +142,7 @@ def test_head_baseline_method_uses_the_deepest_layer():
 def test_cam_settings_read_the_head_from_config():
     from mmengine.config import Config
 
-    from mmwsss.apis.pseudo_label_generation import cam_settings
+    from mmwsss.apis.cam_inferencer import cam_settings
     cfg = Config(dict(model=dict(head=dict(type='FGBPCAMHead', cam_method='racam',
                                            cam_cfg=dict(target_layers=LAYERS, q=0.8))),
                       cam_presets=dict(racam=dict(guided=False), racam_q95=dict(method='racam', q=0.95))))

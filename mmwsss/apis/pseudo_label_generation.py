@@ -17,12 +17,13 @@ from mmpretrain.registry import DATASETS
 from torch import Tensor
 from torch.utils.data import DataLoader
 
-from mmwsss.cam import build_cam, cams_to_pseudo_labels
+from mmwsss.cam import cams_to_pseudo_labels
 from mmwsss.cam.pseudo_labels import IGNORE_INDEX
 from mmwsss.cam.threshold_rules import image_thresholds
 from mmwsss.datasets.layout import ANN_DIR, IMG_DIR, DatasetLayoutError, ImageDecodeError, read_image
 from mmwsss.datasets.pseudo_label_dataset import pseudo_label_name
 from mmwsss.utils import atomic_write_png, atomic_write_text, file_sha256
+from .cam_inferencer import CAMInferencer, cam_settings
 
 
 def check_output_dir(out_dir: str, data_root: str) -> None:
@@ -33,27 +34,6 @@ def check_output_dir(out_dir: str, data_root: str) -> None:
         if out == protected or out.startswith(protected + os.sep) or protected.startswith(out + os.sep):
             raise ValueError(f'refusing to write pseudo-labels into the dataset folder {protected}: '
                              f'choose an --out-dir outside {osp.join(data_root, sub)}')
-
-
-def cam_settings(cfg: Config, name: str) -> Tuple[str, List[str], dict]:
-    """Registered method, target layers and keyword arguments of a CAM setting for a classifier config.
-
-    ``name`` is a registered method (``'gradcam'``) or a key of ``cfg.cam_presets``; a preset may name its
-    method (``cam_presets.racam_q95 = dict(method='racam', q=0.95)``). Precedence, low to high: an
-    ``FGBPCAMHead``'s ``cam_cfg`` (for its ``cam_method``; other methods get its deepest target layer),
-    the preset, ``cfg.cam.kwargs``; the target layers default to ``cfg.cam.target_layers``.
-    """
-    preset = dict(cfg.get('cam_presets', {}).get(name, {}))
-    method = preset.pop('method', name)
-    settings = {}
-    head = cfg.get('model', {}).get('head', {})
-    if head.get('type') in ('FGBPCAMHead', 'mmpretrain.FGBPCAMHead'):
-        from mmwsss.models.heads.fgbp_cam_head import head_cam_settings
-        settings = head_cam_settings(head.get('cam_method', 'racam'), head.get('cam_cfg'), method)
-    settings.update(preset)
-    settings.update(cfg.get('cam', {}).get('kwargs', {}))
-    layers = settings.pop('target_layers', cfg.get('cam', {}).get('target_layers', ['backbone.layer4']))
-    return method, list(layers), settings
 
 
 def load_classifier(config: Config, checkpoint: str, device: str):
@@ -265,7 +245,7 @@ def _generate_pseudo_labels(cfg: Config,
     if model is None:
         model = load_classifier(cfg, checkpoint, device)
     check_checkpoint_classes(model, classes, checkpoint)
-    cam = build_cam(method_type, model, layers, **kwargs)
+    inferencer = CAMInferencer(model, cfg, method)
     loader = DataLoader(_SkippingDataset(dataset, todo), batch_size=batch_size or loader_cfg.get('batch_size', 16),
                         shuffle=False, num_workers=loader_cfg.get('num_workers', 0), collate_fn=_collate)
     if progress and rank == 0:
@@ -292,12 +272,8 @@ def _generate_pseudo_labels(cfg: Config,
                 bad.append(dict(file=img_path, reason=error))
             if not samples:
                 continue
-            data = model.data_preprocessor(pseudo_collate(samples), False)
-            samples = data['data_samples']
-            class_mask = torch.zeros(len(samples), len(classes), dtype=torch.bool, device=data['inputs'].device)
-            for n, s in enumerate(samples):
-                class_mask[n, s.gt_label] = True
-            cams = cam(data['inputs'], class_mask)
+            batch = inferencer(pseudo_collate(samples))
+            cams, class_mask, samples = batch.cams, batch.class_mask, batch.data_samples
             for n, s in enumerate(samples):
                 full = F.interpolate(cams[n:n + 1], size=tuple(s.ori_shape), mode='bilinear', align_corners=False)
                 scores = (full[0] * class_mask[n, :, None, None]).amax(0)

@@ -36,8 +36,8 @@ def write_overlays(pipeline, num: int) -> List[str]:
     from mmpretrain.registry import DATASETS
     from mmseg.apis import inference_model, init_model
 
-    from mmwsss.cam import build_cam
-    from .pseudo_label_generation import cam_settings, load_classifier
+    from .cam_inferencer import CAMInferencer
+    from .pseudo_label_generation import load_classifier
 
     root = pipeline.cfg.data_root
     seg_cfg = pipeline._sub_config('segmenter')
@@ -46,16 +46,18 @@ def write_overlays(pipeline, num: int) -> List[str]:
     cls_cfg = pipeline._classifier_cfg_with_cam()
     classifier = load_classifier(cls_cfg, pipeline.state['stages']['classifier']['result']['checkpoint'],
                                  pipeline.device)
-    method, layers, kwargs = cam_settings(cls_cfg, cls_cfg.cam['method'])
-    cam = build_cam(method, classifier, layers, **kwargs)
+    inferencer = CAMInferencer(classifier, cls_cfg, cls_cfg.cam['method'])
     with DefaultScope.overwrite_default_scope('mmseg'):
         rounds = pipeline.state['stages'].get('refinement', {}).get('result', {}).get('rounds') or []
         final = rounds[-1]['checkpoint'] if rounds else pipeline.state['stages']['segmenter']['result']['checkpoint']
         segmenter = init_model(seg_cfg, final, device=pipeline.device)
     cam_set = DATASETS.build(cls_cfg.cam_dataloader.dataset)
     index = {osp.basename(cam_set.get_data_info(i)['img_path']): i for i in range(len(cam_set))}
+    names = _pick_examples(root, num, len(classes))
+    # one batch, as pseudo-label generation draws them (the CAM pipeline gives every image one size)
+    all_maps = inferencer(pseudo_collate([cam_set[index[name]] for name in names])).cams if names else None
     paths = []
-    for name in _pick_examples(root, num, len(classes)):
+    for n, name in enumerate(names):
         stem = osp.splitext(name)[0]
         image = read_image(osp.join(root, IMG_DIR, 'train', name), cv2.IMREAD_COLOR)
         h, w = image.shape[:2]
@@ -63,11 +65,7 @@ def write_overlays(pipeline, num: int) -> List[str]:
         # no mask (weak supervision proper): the GT panel is drawn as ignore (white)
         gt = read_image(gt_path) if osp.isfile(gt_path) else np.full((h, w), 255, np.uint8)
         pseudo = read_image(osp.join(pipeline.pseudo_label_dir(), stem + '.png'))
-        data = classifier.data_preprocessor(pseudo_collate([cam_set[index[name]]]), False)
-        mask = torch.zeros(1, len(classes) - 1, dtype=torch.bool)
-        mask[0, data['data_samples'][0].gt_label] = True
-        maps = cam(data['inputs'], mask.to(data['inputs'].device))
-        cam_map = torch.nn.functional.interpolate(maps, size=(h, w), mode='bilinear',
+        cam_map = torch.nn.functional.interpolate(all_maps[n:n + 1], size=(h, w), mode='bilinear',
                                                   align_corners=False)[0].max(0).values.cpu().numpy()
         with DefaultScope.overwrite_default_scope('mmseg'):
             pred = inference_model(segmenter, image).pred_sem_seg.data[0].cpu().numpy().astype(np.uint8)

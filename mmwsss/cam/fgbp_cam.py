@@ -4,7 +4,7 @@
    (each ReLU module, or each target-layer output), so only defect-relevant paths reach shallow layers.
 2. **Per-layer maps** (LayerCAM-style, element-wise): ``M_l = ReLU(sum_c ReLU(g~_c(i,j)) A_c(i,j))`` with
    ``g~`` the filtered gradient at layer ``l``.
-3. **Region-aware fusion** by :class:`~mmwsss.models.RegionAwareWeightingNeck`: the deepest map gives the
+3. **Region-aware fusion** (:mod:`.region_aware_fusion`, the classifier's neck's options): the deepest map gives the
    salient-region prior, the shallower maps add detail only inside it (formulas in that module). All maps
    are upsampled to the input with receptive-field alignment (:func:`upsample_maps`, ``'aligned'``).
 """
@@ -18,6 +18,7 @@ from mmwsss.registry import CAM_METHODS
 from .base_cam import BaseCAM
 from .gradient_filter import CRITERIA, filter_gradient
 from .guided_grad_cam import RECTIFIERS
+from .region_aware_fusion import RegionAwareFusion
 
 
 @CAM_METHODS.register_module(name=['racam', 'RegionAwareCAM', 'fgbp'])
@@ -35,10 +36,10 @@ class RegionAwareCAM(BaseCAM):
             gradient for the deepest map (the region prior) and filters only on the way to the shallow
             layers.
         upsample: ``'aligned'`` (default: receptive-field centres) or ``'bilinear'``.
-        neck: the :class:`~mmwsss.models.RegionAwareWeightingNeck` doing the fusion. Default: the
-            classifier's own neck when it is one (with ``fusion_cfg`` overriding its options), else one
-            built from ``fusion_cfg``.
-        **fusion_cfg: options of :class:`~mmwsss.models.RegionAwareWeightingNeck` (``fusion``,
+        fuser: the :class:`~mmwsss.cam.region_aware_fusion.RegionAwareFusion` doing the fusion. Default: the
+            classifier's own (its :class:`~mmwsss.models.RegionAwareWeightingNeck`'s, with ``fusion_cfg``
+            overriding its options), else one built from ``fusion_cfg``.
+        **fusion_cfg: options of :class:`~mmwsss.cam.region_aware_fusion.RegionAwareFusion` (``fusion``,
             ``layer_weights``, ``gamma``, ``detail_weight``, ``prior``, ``gate_thr``, ``extent_scale``,
             ``extent_mode``, ``detail_power``).
     """
@@ -53,29 +54,28 @@ class RegionAwareCAM(BaseCAM):
                  filter_points='relu',
                  filter_deepest: bool = True,
                  upsample: Optional[str] = None,
-                 neck=None,
+                 fuser: Optional[RegionAwareFusion] = None,
                  **fusion_cfg) -> None:
-        from mmwsss.models.necks import RegionAwareWeightingNeck
         inner = model.module if is_model_wrapper(model) else model
-        model_neck = getattr(inner, 'neck', None)
-        if neck is not None and fusion_cfg:
-            raise ValueError(f'give either a neck or fusion options, not both: {sorted(fusion_cfg)}')
-        if neck is None and isinstance(model_neck, RegionAwareWeightingNeck):
-            # the classifier's own fusion; options given here override it (ablations)
-            neck = RegionAwareWeightingNeck(**dict(model_neck.options, **fusion_cfg)) if fusion_cfg else model_neck
-        if neck is None:
-            neck = RegionAwareWeightingNeck(upsample=upsample or 'aligned', **fusion_cfg)
-        if upsample is not None and upsample != neck.upsample:
-            raise ValueError(f'upsample={upsample!r} differs from the neck\'s {neck.upsample!r}')
-        super().__init__(model, target_layers, forward_fn, neck.upsample)
+        # the classifier's own fusion (a RegionAwareWeightingNeck holds it); options given here override it
+        own = getattr(getattr(inner, 'neck', None), 'fuser', None)
+        if fuser is not None and fusion_cfg:
+            raise ValueError(f'give either a fuser or fusion options, not both: {sorted(fusion_cfg)}')
+        if fuser is None and isinstance(own, RegionAwareFusion):
+            fuser = RegionAwareFusion(**dict(own.options, **fusion_cfg)) if fusion_cfg else own
+        if fuser is None:
+            fuser = RegionAwareFusion(upsample=upsample or 'aligned', **fusion_cfg)
+        if upsample is not None and upsample != fuser.upsample:
+            raise ValueError(f'upsample={upsample!r} differs from the classifier fusion\'s {fuser.upsample!r}')
+        super().__init__(model, target_layers, forward_fn, fuser.upsample)
         if q is not None and not 0.0 <= q < 1.0:
             raise ValueError(f'q must be in [0, 1) or None, got {q}')
         if criterion not in CRITERIA:
             raise ValueError(f'criterion must be one of {CRITERIA}, got {criterion!r}')
         num_shallow = len(self.target_layers) - 1
-        if neck.layer_weights is not None and len(neck.layer_weights) != num_shallow:
-            raise ValueError(f'{len(neck.layer_weights)} layer_weights for {num_shallow} shallow target layers')
-        self.neck = neck
+        if fuser.layer_weights is not None and len(fuser.layer_weights) != num_shallow:
+            raise ValueError(f'{len(fuser.layer_weights)} layer_weights for {num_shallow} shallow target layers')
+        self.fuser = fuser
         self.q, self.criterion, self.guided = q, criterion, guided
         self.filter_modules = self._resolve_filter_points(filter_points)
         if not filter_deepest:
@@ -165,5 +165,5 @@ class RegionAwareCAM(BaseCAM):
         return gradients.clamp(min=0)
 
     def aggregate_layers(self, layer_maps: List[Tensor], size) -> Tensor:
-        """Region-aware fusion by the neck (see :class:`~mmwsss.models.RegionAwareWeightingNeck`)."""
-        return self.neck.fuse(layer_maps, size)
+        """Region-aware fusion (see :mod:`mmwsss.cam.region_aware_fusion`)."""
+        return self.fuser(layer_maps, size)

@@ -18,8 +18,7 @@ from mmengine.registry import DefaultScope
 
 import mmwsss  # noqa: F401
 from mmwsss.apis import prepare_config
-from mmwsss.apis.pseudo_label_generation import cam_settings
-from mmwsss.cam import build_cam
+from mmwsss.apis.cam_inferencer import CAMInferencer, cam_settings
 from mmwsss.utils import add_debug_flag, cfg_options_action, cli_main
 
 
@@ -62,9 +61,7 @@ class _Logits(torch.nn.Module):
 def make_runners(args, cfg, model, num_classes):
     runners = {}
     for name in args.methods:
-        method, layers, kwargs = cam_settings(cfg, name)
-        cam = build_cam(method, model, layers, **kwargs)
-        runners[name] = lambda x, m, cam=cam: cam(x, m)
+        runners[name] = CAMInferencer(model, cfg, name).maps
     if not args.no_anchors:
         import pytorch_grad_cam
         from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget

@@ -8,7 +8,7 @@ confusion matrix per threshold over the whole split vs the GT masks; the thresho
 defect-mIoU (or --select miou) is reported with mIoU (with background), defect-mIoU and per-class IoU.
 Writes cam_eval.json, cam_eval.md and a gallery (image | GT | each method) to --out-dir.
 Method settings come from the config's ``cam_presets`` (e.g. target layers, FGBP q), overridable with
---cfg-options cam_presets.racam.q=0.8.
+--cfg-options model.head.cam_cfg.q=0.8 (a head setting) or cam_presets.racam_q80.q=0.9 (a preset).
 """
 import argparse
 import json
@@ -24,8 +24,8 @@ from torch.utils.data import DataLoader, Subset
 
 import mmwsss  # noqa: F401
 from mmwsss.apis import prepare_config
-from mmwsss.apis.pseudo_label_generation import cam_settings, load_classifier
-from mmwsss.cam import build_cam
+from mmwsss.apis.cam_inferencer import CAMInferencer
+from mmwsss.apis.pseudo_label_generation import load_classifier
 from mmwsss.cam.threshold_rules import THRESHOLD_RULES, image_thresholds
 from mmwsss.datasets.layout import read_image
 from mmwsss.evaluation import ThresholdSweep
@@ -85,22 +85,17 @@ def run(args, cfg):
     results = {}
     from tqdm import tqdm
     for method in args.methods:
-        method_type, layers, kwargs = cam_settings(cfg, method)
-        cam = build_cam(method_type, model, layers, **kwargs)
+        inferencer = CAMInferencer(model, cfg, method)
         sweep = ThresholdSweep(len(class_names), args.thresholds)
         rule_cm = {r: torch.zeros(len(class_names), len(class_names), dtype=torch.long) for r in args.rules}
         loader = DataLoader(Subset(dataset, indices), batch_size=args.batch_size, collate_fn=pseudo_collate)
         seconds, images = 0.0, 0
         pos = 0
         for data in tqdm(loader, desc=method, unit='batch'):
-            data = model.data_preprocessor(data, False)
-            samples = data['data_samples']
-            mask = torch.zeros(len(samples), len(class_names) - 1, dtype=torch.bool, device=data['inputs'].device)
-            for n, s in enumerate(samples):
-                mask[n, s.gt_label] = True
             start = time.perf_counter()
-            cams = cam(data['inputs'], mask)
+            batch = inferencer(data)
             seconds += time.perf_counter() - start
+            cams, mask, samples = batch.cams, batch.class_mask, batch.data_samples
             images += len(samples)
             for n, s in enumerate(samples):
                 stem = osp.splitext(osp.basename(s.img_path))[0]
@@ -121,7 +116,7 @@ def run(args, cfg):
                     gallery[idx].append(up.cpu().numpy())
                 pos += 1
         summary = sweep.summary(class_names, args.select)
-        summary.update(method=method_type, target_layers=list(layers), settings=kwargs, images=images,
+        summary.update(method=inferencer.method, target_layers=inferencer.target_layers, settings=inferencer.settings, images=images,
                        seconds_per_image=round(seconds / max(images, 1), 4))
         summary['gt_free'] = {}
         for rule, cm in rule_cm.items():

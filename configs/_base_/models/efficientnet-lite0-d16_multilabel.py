@@ -55,4 +55,8 @@ cam_presets = dict(
     racam_s8=dict(method='racam', target_layers=['backbone.layers.3', 'backbone.layers.8']),  # one detail layer
     racam_extent=dict(method='racam', extent_scale=0.1),  # detail only for small regions (earlier design)
     racam_ms=dict(method='racam', scales=[1.0, 1.5], flip=True),  # multi-scale + flip inference (MultiScaleCAM)
+    # image-adaptive refinement (PixelAdaptiveRefinement, training-free) of any method: `refine=dict()` = defaults
+    racam_par=dict(method='racam', refine=dict()),
+    racam_ms_par=dict(method='racam', scales=[1.0, 1.5], flip=True, refine=dict()),
+    gradcam_par=dict(method='gradcam', refine=dict()),
 )

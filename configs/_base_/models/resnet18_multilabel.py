@@ -1,8 +1,8 @@
 # Multi-label defect classifier for CAMs, from scratch (offline default): ResNet-18 at half width
 # (32 base channels; 3.6x faster than 64 on CPU) with output stride 16 (last stage not strided) so CAMs
 # keep twice the usual resolution, and generalized-mean pooling (p=3, between average and max pooling:
-# small defects are not averaged away). Features are pooled only in the neck, so CAM hooks on
-# `backbone.layer4` see them spatially. For full width: backbone.base_channels=64, stem_channels=64,
+# small defects are not averaged away). The FGBP CAM head pools (the region-aware weighting neck passes the
+# features through), so CAM hooks on `backbone.layer4` see them spatially. For full width: backbone.base_channels=64, stem_channels=64,
 # head.in_channels=512.
 model = dict(
     type='ImageClassifier',
@@ -20,39 +20,44 @@ model = dict(
         strides=(1, 2, 2, 1),
         out_indices=(3, ),
         style='pytorch'),
-    neck=dict(type='GeneralizedMeanPooling', p=3.0),
+    # spatial features pass through the neck; the head pools (GeM, p = 3) and draws RA-CAM maps; the neck
+    # holds the region-aware fusion options
+    neck=dict(type='RegionAwareWeightingNeck', fusion='sum', prior='gate', gamma=0.5, detail_weight=1.0),
     head=dict(
-        type='MultiLabelLinearClsHead',
+        type='FGBPCAMHead',
         num_classes=3,
         in_channels=256,
         thr=0.5,
+        pooling=dict(type='GeneralizedMeanPooling', p=3.0),
+        cam_method='racam',
+        # shallow detail from layer1 / layer2 (strides 4, 8) inside the salient region of layer4 (stride 16);
+        # FGBP (top half of g*a, positive gradients) at every ReLU below layer4, whose own map (the region
+        # prior) keeps the raw gradient
+        cam_cfg=dict(
+            target_layers=['backbone.layer1', 'backbone.layer2', 'backbone.layer4'],
+            q=0.5,
+            criterion='grad_x_act',
+            guided=True,
+            filter_points='relu',
+            filter_deepest=False),
         loss=dict(type='CrossEntropyLoss', use_sigmoid=True, loss_weight=1.0)))
 # CAM settings read by tools/generate_pseudo_labels.py and the pipeline (CLI / pipeline config override)
 cam = dict(method='gradcam', target_layers=['backbone.layer4'], bg_thr=0.3, fg_thr=0.5)
-# Per-method settings (target layers, options) used when a method is chosen by name; `cam.kwargs` in a
-# pipeline config overrides them. RA-CAM: shallow detail from layer1/layer2 (strides 4, 8) inside the
-# salient region of layer4 (stride 16), gate prior with gamma 0.5; FGBP at every ReLU below layer4.
-_racam = dict(
-    target_layers=['backbone.layer1', 'backbone.layer2', 'backbone.layer4'],
-    q=0.5,
-    criterion='grad_x_act',
-    guided=True,
-    filter_points='relu',
-    filter_deepest=False,
-    fusion='sum',
-    prior='gate',
-    gamma=0.5,
-    detail_weight=1.0)
+# baselines (`cam.method` or eval_cams --methods) use cam.target_layers unless a preset says otherwise
 cam_presets = dict(
     layercam=dict(target_layers=['backbone.layer1', 'backbone.layer2', 'backbone.layer3', 'backbone.layer4']),
-    racam=_racam,
     scorecam=dict(max_channels=32),
-    # RA-CAM ablations (tools/analysis_tools/eval_cams.py --methods racam racam_nofilter ...): one change each
-    racam_nofilter=dict(_racam, method='racam', q=None, guided=False),
-    racam_fgbp_all=dict(_racam, method='racam', filter_deepest=True),
-    racam_q80=dict(_racam, method='racam', q=0.8),
-    racam_noprior=dict(_racam, method='racam', gamma=0.0),
-    racam_deep=dict(_racam, method='racam', target_layers=['backbone.layer4']),
-    racam_extent=dict(_racam, method='racam', extent_scale=0.1),
-    racam_ms=dict(_racam, method='racam', scales=[1.0, 1.5], flip=True),  # multi-scale + flip (MultiScaleCAM)
+    # RA-CAM ablations (tools/analysis_tools/eval_cams.py --methods racam racam_nofilter ...): the head's
+    # RA-CAM settings with one change each
+    racam_nofilter=dict(method='racam', q=None, guided=False),  # no FGBP: LayerCAM maps, same fusion
+    racam_fgbp_all=dict(method='racam', filter_deepest=True),  # the prior's map filtered too
+    racam_q80=dict(method='racam', q=0.8),
+    racam_noprior=dict(method='racam', gamma=0.0),  # shallow detail not confined to the deep region
+    racam_deep=dict(method='racam', target_layers=['backbone.layer4']),  # single (deep) layer
+    racam_extent=dict(method='racam', extent_scale=0.1),  # detail only for small regions (earlier design)
+    racam_ms=dict(method='racam', scales=[1.0, 1.5], flip=True),  # multi-scale + flip inference (MultiScaleCAM)
+    # image-adaptive refinement (PixelAdaptiveRefinement, training-free) of any method: `refine=dict()` = defaults
+    racam_par=dict(method='racam', refine=dict()),
+    racam_ms_par=dict(method='racam', scales=[1.0, 1.5], flip=True, refine=dict()),
+    gradcam_par=dict(method='gradcam', refine=dict()),
 )

@@ -3,15 +3,23 @@ classes (Region-Aware CAM by default; any registered CAM method on request).
 
 Training is that of a multi-label linear head on pooled features: ``logits = W pool(F) + b`` with ``F``
 (N, C, h, w) the last backbone feature map (kept spatial by :class:`RegionAwareWeightingNeck` or by no
-neck), ``pool`` generalized-mean pooling by default, BCE-with-logits loss. At CAM time,
-:meth:`FGBPCAMHead.predict_cams` back-propagates each class score through the classifier with FGBP and
-fuses the per-layer maps with the classifier's neck (see :mod:`mmwsss.cam.fgbp_cam`).
+neck), ``pool`` generalized-mean pooling by default, BCE-with-logits loss.
+
+At CAM time the head is where a classifier's CAM method and its FGBP settings live: :meth:`FGBPCAMHead.build_cam`
+builds the method from ``cam_method`` / ``cam_cfg`` (FGBP quantile, criterion, filter points, target layers),
+which back-propagates each class score through the classifier with the gradient filtered on its way and
+fuses the per-layer maps with the classifier's neck (:class:`~mmwsss.models.RegionAwareWeightingNeck`, see
+:mod:`mmwsss.cam.fgbp_cam`). Every CAM of the project comes through it
+(:class:`mmwsss.apis.cam_inferencer.CAMInferencer`).
 """
 from typing import Dict, Optional, Sequence, Tuple
 
 from mmpretrain.models.heads import MultiLabelClsHead
 from mmpretrain.registry import MODELS
 from torch import Tensor, nn
+
+from mmwsss.cam import build_cam
+from mmwsss.registry import CAM_METHODS
 
 
 def head_cam_settings(cam_method: str, cam_cfg: Optional[dict], method: str) -> Dict:
@@ -57,7 +65,6 @@ class FGBPCAMHead(MultiLabelClsHead):
             thr=thr,
             topk=topk,
             init_cfg=init_cfg if init_cfg is not None else dict(type='Normal', layer='Linear', std=0.01))
-        from mmwsss.registry import CAM_METHODS
         if cam_method not in CAM_METHODS.module_dict:
             raise ValueError(f'unknown cam_method {cam_method!r}; registered: {sorted(CAM_METHODS.module_dict)}')
         cam_cfg = dict(cam_cfg or {})
@@ -92,11 +99,19 @@ class FGBPCAMHead(MultiLabelClsHead):
             raise ValueError('FGBPCAMHead: no target_layers (set cam_cfg.target_layers or pass target_layers=)')
         return method, list(layers), cfg
 
+    def build_cam(self, classifier: nn.Module, method: Optional[str] = None, **overrides):
+        """The CAM method object for ``classifier`` (this head's model): ``method`` (default ``cam_method``)
+        with :meth:`cam_settings`; ``scales`` / ``flip`` wrap it in multi-scale inference. Build once, call
+        per batch: ``cam(inputs (N, 3, H, W), class_mask (N, K)) -> (N, K, H, W)`` in [0, 1]."""
+        name, layers, kwargs = self.cam_settings(method, **overrides)
+        return build_cam(name, classifier, layers, **kwargs)
+
     def predict_cams(self,
                      classifier: nn.Module,
                      inputs: Tensor,
                      class_mask: Tensor,
                      method: Optional[str] = None,
+                     cam=None,
                      **overrides) -> Tensor:
         """Class activation maps of this head's classes.
 
@@ -105,17 +120,17 @@ class FGBPCAMHead(MultiLabelClsHead):
             inputs: (N, 3, H, W) preprocessed images.
             class_mask: (N, K) bool, which classes to draw per image (others stay 0).
             method: a registered CAM method; default ``cam_method``.
+            cam: a method object from :meth:`build_cam` (reused across batches); else one is built.
         Returns:
             (N, K, H, W) maps in [0, 1].
         """
-        from mmwsss.cam import build_cam
         if class_mask.shape != (inputs.shape[0], self.num_classes):
             raise ValueError(f'class_mask must be (N, K) = ({inputs.shape[0]}, {self.num_classes}), '
                              f'got {tuple(class_mask.shape)}')
-        name, layers, kwargs = self.cam_settings(method, **overrides)
+        cam = cam if cam is not None else self.build_cam(classifier, method, **overrides)
         was_training = classifier.training
         classifier.eval()
         try:
-            return build_cam(name, classifier, layers, **kwargs)(inputs, class_mask)
+            return cam(inputs, class_mask)
         finally:
             classifier.train(was_training)

@@ -1,0 +1,107 @@
+"""Pixel-adaptive refinement (PAR) of CAMs: training-free and image-guided, after ToCo (Ru et al., CVPR 2023)
+and AFA (CVPR 2022). The map spreads along pixels that look alike and stops at image edges, so a CAM blob
+at feature-map resolution snaps to the defect's outline.
+
+Neighbours ``j`` of pixel ``i``: the 8 pixels at offsets ``{-d, 0, d}^2 \\ (0, 0)`` for every dilation ``d``
+(replicate padding). With ``I`` the preprocessed image (C channels) and ``sigma_i`` the per-channel standard
+deviation of ``I`` over ``i``'s neighbours:
+
+    kappa_ij = - mean_c ( |I_ic - I_jc| / (w1 * sigma_ic) )^2         (appearance)
+    rho_ij   = - ( d_j / (w1 * sigma_d) )^2                            (distance, sigma_d = std of the d_j)
+    a_ij     = softmax_j(kappa_ij) + w2 * softmax_j(rho_ij)
+    M_i     <- sum_j a_ij M_j                                          (num_iter times, every class map)
+
+then every map is min-max rescaled (thresholds keep their meaning) and zeroed where its class is not
+requested. Cost: ``8 * len(dilations) * num_iter`` shifted multiply-adds per map, no learned parameter.
+"""
+from typing import List, Sequence, Tuple
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from .base_cam import minmax_scale
+
+EPS = 1e-8
+
+
+def _offsets(dilations: Sequence[int]) -> List[Tuple[int, int, int]]:
+    """``(dy, dx, d)`` for the 8 neighbours at each dilation ``d``."""
+    return [(dy * d, dx * d, d) for d in dilations for dy in (-1, 0, 1) for dx in (-1, 0, 1) if dy or dx]
+
+
+class PixelAdaptiveRefinement:
+    """Args:
+        dilations: neighbourhood radii in pixels of the CAM (= input) resolution.
+        num_iter: propagation steps.
+        w1: temperature of the appearance and distance terms.
+        w2: weight of the distance term (a small pull towards the local mean).
+    """
+
+    def __init__(self, dilations: Sequence[int] = (1, 2, 4, 8, 12, 24), num_iter: int = 10, w1: float = 0.3,
+                 w2: float = 0.01) -> None:
+        dilations = [int(d) for d in dilations]
+        if not dilations or min(dilations) < 1:
+            raise ValueError(f'refine.dilations must be positive integers, got {dilations}')
+        if num_iter < 1:
+            raise ValueError(f'refine.num_iter must be >= 1, got {num_iter}')
+        if w1 <= 0 or w2 < 0:
+            raise ValueError(f'refine needs w1 > 0 and w2 >= 0, got w1={w1}, w2={w2}')
+        self.dilations, self.num_iter, self.w1, self.w2 = dilations, int(num_iter), float(w1), float(w2)
+        self.offsets = _offsets(dilations)
+        self.pad = max(dilations)
+
+    def _neighbour(self, padded: Tensor, dy: int, dx: int, size: Tuple[int, int]) -> Tensor:
+        """The (N, C, H, W) view of ``padded`` (replicate-padded by ``self.pad``) shifted by (dy, dx)."""
+        p, (h, w) = self.pad, size
+        return padded[..., p + dy:p + dy + h, p + dx:p + dx + w]
+
+    def affinity(self, images: Tensor) -> Tensor:
+        """(N, C, H, W) images -> (N, J, H, W) weights ``a_ij`` of the J neighbours of every pixel."""
+        size = images.shape[-2:]
+        padded = F.pad(images.float(), [self.pad] * 4, mode='replicate')
+        neigh = [self._neighbour(padded, dy, dx, size) for dy, dx, _ in self.offsets]
+        count = len(neigh)
+        mean = sum(neigh) / count
+        std = (sum((n - mean)**2 for n in neigh) / (count - 1)).sqrt()  # unbiased, as torch.std
+        kappa = torch.stack([-((images.float() - n).abs() / (std + EPS) / self.w1).pow(2).mean(1) for n in neigh], 1)
+        dist = torch.tensor([d for _, _, d in self.offsets], dtype=kappa.dtype, device=kappa.device)
+        rho = -(dist / (dist.std() + EPS) / self.w1).pow(2) if count > 1 else torch.zeros_like(dist)
+        return kappa.softmax(1) + self.w2 * rho.softmax(0)[None, :, None, None]
+
+    def propagate(self, maps: Tensor, affinity: Tensor) -> Tensor:
+        """(N, K, H, W) maps -> the same after ``num_iter`` steps of ``M_i <- sum_j a_ij M_j`` (not rescaled)."""
+        size = maps.shape[-2:]
+        for _ in range(self.num_iter):
+            padded = F.pad(maps, [self.pad] * 4, mode='replicate')
+            out = torch.zeros_like(maps)
+            for j, (dy, dx, _) in enumerate(self.offsets):
+                out += affinity[:, j:j + 1] * self._neighbour(padded, dy, dx, size)
+            maps = out
+        return maps
+
+    def __call__(self, images: Tensor, maps: Tensor, class_mask: Tensor) -> Tensor:
+        """(N, C, H, W) images, (N, K, H, W) maps in [0, 1], (N, K) bool -> refined maps in [0, 1]."""
+        if maps.shape[-2:] != images.shape[-2:]:
+            maps = F.interpolate(maps, size=images.shape[-2:], mode='bilinear', align_corners=False)
+        out = torch.zeros_like(maps)
+        n, k = class_mask.nonzero(as_tuple=True)  # only the requested maps: (P, 1, H, W), P pairs
+        if n.numel():
+            refined = self.propagate(maps[n, k].unsqueeze(1).float(), self.affinity(images)[n])
+            out[n, k] = minmax_scale(refined[:, 0]).to(maps.dtype)
+        return out
+
+
+class RefinedCAM:
+    """Any CAM method followed by :class:`PixelAdaptiveRefinement` on the same batch."""
+
+    def __init__(self, cam, refinement: PixelAdaptiveRefinement) -> None:
+        self.cam, self.refinement = cam, refinement
+
+    def __getattr__(self, name):  # target layers, model ... of the wrapped method
+        if name == 'cam':
+            raise AttributeError(name)
+        return getattr(self.cam, name)
+
+    def __call__(self, inputs: Tensor, class_mask: Tensor) -> Tensor:
+        return self.refinement(inputs, self.cam(inputs, class_mask), class_mask.bool().to(inputs.device))
