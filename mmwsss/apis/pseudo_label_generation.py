@@ -4,7 +4,7 @@ import io
 import json
 import os
 import os.path as osp
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional
 
 import cv2
 import torch
