@@ -117,7 +117,8 @@ def run(args, cfg):
                 pos += 1
         summary = sweep.summary(class_names, args.select)
         summary.update(method=inferencer.method, target_layers=inferencer.target_layers,
-                       settings=inferencer.settings, images=images, seconds_per_image=round(seconds / max(images, 1), 4))
+                       settings=inferencer.settings, images=images,
+                       seconds_per_image=round(seconds / max(images, 1), 4))
         summary['gt_free'] = {}
         for rule, cm in rule_cm.items():
             scores = summarize_iou(iou_from_confusion(cm), class_names)
