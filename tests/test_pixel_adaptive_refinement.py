@@ -4,7 +4,6 @@ import torch
 
 from mmwsss.cam import build_cam
 from mmwsss.cam.pixel_adaptive_refinement import PixelAdaptiveRefinement, RefinedCAM
-
 from .test_cam import tiny_classifier
 
 
