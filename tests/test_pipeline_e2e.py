@@ -285,3 +285,15 @@ def check_predict(work_dir, data_root, tmp_path, score_thr):
         if 'error' not in x:
             assert (x['decision'], x['defect_area']) == (ref['decision'], ref['defect_area'])
             assert x['score'] == pytest.approx(ref['score'], abs=1e-3)
+
+
+def test_missing_raw_data_names_data_preparation_src(repo_root, tmp_path, monkeypatch):
+    """A shipped MTD pipeline config holds no machine path: with neither data_root nor the raw data there the data
+    stage says which key to set."""
+    from mmwsss.datasets.layout import DatasetLayoutError
+    monkeypatch.chdir(tmp_path)
+    cfg = Config.fromfile(osp.join(repo_root, 'configs', 'wsss', 'racam_lite0_deeplabv3plus_mtd.py'))
+    assert cfg.data_preparation.src == 'data/raw/MTD'
+    with pytest.raises(DatasetLayoutError, match=r'data_preparation\.src \(.*data/raw/MTD\) is not there.*'
+                                                 r'--cfg-options data_preparation\.src=PATH'):
+        WSSSPipeline(cfg, str(tmp_path / 'w')).stage_data()

@@ -259,6 +259,10 @@ class WSSSPipeline:
             kind, src = prep.pop('type'), prep.pop('src', None)
             if src and not osp.isabs(src):
                 src = osp.normpath(osp.join(os.getcwd(), src))
+            if kind != 'synthetic' and (not src or not osp.exists(src)):  # synthetic renders, needs no src
+                raise DatasetLayoutError(f'{root} does not exist and data_preparation.src ({src}) is not there to '
+                                         f'convert it from: put (or link) the published {kind} data at that path, '
+                                         'or pass --cfg-options data_preparation.src=PATH')
             convert_dataset(kind, src, root, progress=True, **prep)
         check_data_root(root)
         num_classes = len(self._segmenter_classes())
