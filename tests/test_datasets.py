@@ -63,6 +63,17 @@ def test_pseudo_label_dataset_serves_and_switches(tiny_synthetic, tmp_path):
                             pseudo_label_dir=str(tmp_path / 'absent')))
 
 
+def test_pseudo_label_dataset_without_folder_serves_the_gt_masks(tiny_synthetic):
+    """pseudo_label_dir=None: the fully supervised variant of a pseudo-label config is one key."""
+    from mmseg.registry import DATASETS
+    base = DATASETS.build(seg_cfg(tiny_synthetic))
+    ds = DATASETS.build(dict(type='PseudoLabelDataset', dataset=seg_cfg(tiny_synthetic), pseudo_label_dir=None))
+    assert len(ds) == len(base)
+    for i in (0, 7):
+        assert ds.get_data_info(i)['seg_map_path'] == base.get_data_info(i)['seg_map_path']
+        np.testing.assert_array_equal(ds[i]['gt_seg_map'], base[i]['gt_seg_map'])
+
+
 def test_unknown_class_id_in_label_file(tmp_path, tiny_synthetic):
     from mmseg.registry import DATASETS
     root = str(tmp_path / 'copy')

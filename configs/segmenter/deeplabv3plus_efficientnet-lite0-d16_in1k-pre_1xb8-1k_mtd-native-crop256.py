@@ -2,11 +2,4 @@
 # same model, recipe and schedule trained on the GT masks of the training split.
 _base_ = './deeplabv3plus_efficientnet-lite0-d16_in1k-pre_1xb8-1k_mtd-pseudo-native-crop256.py'
 custom_imports = dict(imports=['mmwsss'], allow_failed_imports=False)
-train_dataloader = dict(
-    dataset=dict(
-        _delete_=True,
-        type={{_base_.dataset_type}},
-        data_root={{_base_.data_root}},
-        ann_file='image_labels/train.txt',
-        data_prefix=dict(img_path='img_dir/train', seg_map_path='ann_dir/train'),
-        pipeline={{_base_.train_pipeline}}))
+train_dataloader = dict(dataset=dict(pseudo_label_dir=None))  # the GT masks of the training split

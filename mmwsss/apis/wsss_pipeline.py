@@ -483,8 +483,10 @@ class WSSSPipeline:
         if not self.has_masks('train'):
             return dict(skipped='the train split has no masks to train on')
         cfg = self._segmenter_config('fully_supervised')
-        if cfg.train_dataloader.dataset.type == 'PseudoLabelDataset':
-            raise ValueError('the fully supervised config must train on the GT masks, not a PseudoLabelDataset')
+        train_set = cfg.train_dataloader.dataset
+        if train_set.type == 'PseudoLabelDataset' and train_set.get('pseudo_label_dir') is not None:
+            raise ValueError('the fully supervised config must train on the GT masks: its train PseudoLabelDataset '
+                             'needs pseudo_label_dir=None')
         out = self._reuse_or_train(cfg, 'fully_supervised', test=False)
         return self._with_decision('fully_supervised', cfg, out)
 

@@ -1,7 +1,7 @@
 """``PseudoLabelDataset``: serve a segmentation dataset's images with masks from a pseudo-label folder."""
 import copy
 import os.path as osp
-from typing import List, Union
+from typing import List, Optional, Union
 
 from mmengine.dataset import BaseDataset
 from mmseg.registry import DATASETS
@@ -24,11 +24,14 @@ class PseudoLabelDataset:
 
     Args:
         dataset: the wrapped mmseg dataset or its config.
-        pseudo_label_dir: folder with one ``<image stem>.png`` per image of ``dataset``.
+        pseudo_label_dir: folder with one ``<image stem>.png`` per image of ``dataset``; ``None`` serves the wrapped
+            dataset's own (GT) masks: the fully supervised bound of a pseudo-label config is the same config with
+            ``train_dataloader = dict(dataset=dict(pseudo_label_dir=None))``.
         lazy_init: defer indexing until :meth:`full_init`.
     """
 
-    def __init__(self, dataset: Union[dict, BaseDataset], pseudo_label_dir: str, lazy_init: bool = False) -> None:
+    def __init__(self, dataset: Union[dict, BaseDataset], pseudo_label_dir: Optional[str],
+                 lazy_init: bool = False) -> None:
         self.dataset = DATASETS.build(dataset) if isinstance(dataset, dict) else dataset
         self.pseudo_label_dir = pseudo_label_dir
         self._metainfo = copy.deepcopy(self.dataset.metainfo)
@@ -52,7 +55,9 @@ class PseudoLabelDataset:
         self._mask_paths = self._index(self.pseudo_label_dir)
         self._fully_initialized = True
 
-    def _index(self, folder: str) -> List[str]:
+    def _index(self, folder: Optional[str]) -> List[str]:
+        if folder is None:  # the GT masks of the wrapped dataset
+            return [self.dataset.get_data_info(idx)['seg_map_path'] for idx in range(len(self.dataset))]
         if not osp.isdir(folder):
             raise DatasetLayoutError(
                 f'pseudo-label folder not found: {folder}. Generate it with tools/generate_pseudo_labels.py')

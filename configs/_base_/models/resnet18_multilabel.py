@@ -58,6 +58,8 @@ cam_presets = dict(
     racam_ms=dict(method='racam', scales=[1.0, 1.5], flip=True),  # multi-scale + flip inference (MultiScaleCAM)
     # image-adaptive refinement (PixelAdaptiveRefinement, training-free) of any method: `refine=dict()` = defaults
     racam_par=dict(method='racam', refine=dict()),
+    racam_par_s=dict(method='racam', refine=dict(dilations=[1, 2, 4], num_iter=5)),  # short range
+    racam_par_m=dict(method='racam', refine=dict(dilations=[1, 2, 4, 8], num_iter=10)),  # medium range
     racam_ms_par=dict(method='racam', scales=[1.0, 1.5], flip=True, refine=dict()),
     gradcam_par=dict(method='gradcam', refine=dict()),
 )
