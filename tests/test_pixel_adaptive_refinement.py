@@ -64,3 +64,19 @@ def test_build_cam_refine_option():
 def test_bad_options(kwargs):
     with pytest.raises(ValueError, match='refine'):
         PixelAdaptiveRefinement(**kwargs)
+
+
+def test_extent_adaptive_keeps_small_regions_and_refines_large_ones():
+    g = torch.Generator().manual_seed(3)
+    image = torch.rand(1, 3, 16, 16, generator=g)
+    mask = torch.ones(1, 1, dtype=torch.bool)
+    par = dict(dilations=[1, 2], num_iter=3)
+    adaptive = PixelAdaptiveRefinement(extent_adaptive=True, **par)  # reach = pi * 2^2 / 256 = 4.9 % of the image
+    # no pixel >= 0.5: extent 0, beta 0 -> the raw map (min-max scaled)
+    small = torch.rand(1, 1, 16, 16, generator=g) * 0.4
+    small[0, 0, 0, 0] = 0.0
+    torch.testing.assert_close(adaptive(image, small, mask), small / small.max())
+    # half the image >= 0.5: extent 0.5 > reach, beta 1 -> the refined map
+    large = torch.zeros(1, 1, 16, 16)
+    large[..., :8] = 1.0
+    torch.testing.assert_close(adaptive(image, large, mask), PixelAdaptiveRefinement(**par)(image, large, mask))

@@ -13,7 +13,14 @@ deviation of ``I`` over ``i``'s neighbours:
 
 then every map is min-max rescaled (thresholds keep their meaning) and zeroed where its class is not
 requested. Cost: ``8 * len(dilations) * num_iter`` shifted multiply-adds per map, no learned parameter.
+
+Region-aware (``extent_adaptive``): propagation helps a region larger than its reach (it fills in a sparse
+map along the defect) and dilutes one smaller than that (a pit spreads into look-alike background). Per
+image and class the result is ``beta * refined + (1 - beta) * raw`` with ``beta = clamp(e / r, 0, 1)``,
+``e`` the raw salient extent (fraction of the image where the map is >= 0.5) and ``r = pi d_max^2 / (H W)``
+the area within the largest dilation: set by the refinement itself, no mask and no tuned number.
 """
+import math
 from typing import List, Sequence, Tuple
 
 import torch
@@ -36,10 +43,11 @@ class PixelAdaptiveRefinement:
         num_iter: propagation steps.
         w1: temperature of the appearance and distance terms.
         w2: weight of the distance term (a small pull towards the local mean).
+        extent_adaptive: blend refined and raw maps by the raw region's extent (see the module docstring).
     """
 
     def __init__(self, dilations: Sequence[int] = (1, 2, 4, 8, 12, 24), num_iter: int = 10, w1: float = 0.3,
-                 w2: float = 0.01) -> None:
+                 w2: float = 0.01, extent_adaptive: bool = False) -> None:
         dilations = [int(d) for d in dilations]
         if not dilations or min(dilations) < 1:
             raise ValueError(f'refine.dilations must be positive integers, got {dilations}')
@@ -48,6 +56,7 @@ class PixelAdaptiveRefinement:
         if w1 <= 0 or w2 < 0:
             raise ValueError(f'refine needs w1 > 0 and w2 >= 0, got w1={w1}, w2={w2}')
         self.dilations, self.num_iter, self.w1, self.w2 = dilations, int(num_iter), float(w1), float(w2)
+        self.extent_adaptive = bool(extent_adaptive)
         self.offsets = _offsets(dilations)
         self.pad = max(dilations)
 
@@ -87,8 +96,13 @@ class PixelAdaptiveRefinement:
         out = torch.zeros_like(maps)
         n, k = class_mask.nonzero(as_tuple=True)  # only the requested maps: (P, 1, H, W), P pairs
         if n.numel():
-            refined = self.propagate(maps[n, k].unsqueeze(1).float(), self.affinity(images)[n])
-            out[n, k] = minmax_scale(refined[:, 0]).to(maps.dtype)
+            raw = maps[n, k].float()  # (P, H, W)
+            refined = minmax_scale(self.propagate(raw.unsqueeze(1), self.affinity(images)[n])[:, 0])
+            if self.extent_adaptive:
+                reach = math.pi * self.pad**2 / raw[0].numel()
+                beta = ((raw >= 0.5).float().mean((1, 2)) / reach).clamp(0, 1)[:, None, None]
+                refined = minmax_scale(beta * refined + (1 - beta) * raw)
+            out[n, k] = refined.to(maps.dtype)
         return out
 
 

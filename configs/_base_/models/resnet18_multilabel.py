@@ -60,6 +60,7 @@ cam_presets = dict(
     racam_par=dict(method='racam', refine=dict()),
     racam_par_s=dict(method='racam', refine=dict(dilations=[1, 2, 4], num_iter=5)),  # short range
     racam_par_m=dict(method='racam', refine=dict(dilations=[1, 2, 4, 8], num_iter=10)),  # medium range
+    racam_par_ea=dict(method='racam', refine=dict(extent_adaptive=True)),  # by region extent
     racam_ms_par=dict(method='racam', scales=[1.0, 1.5], flip=True, refine=dict()),
     gradcam_par=dict(method='gradcam', refine=dict()),
 )
