@@ -2,7 +2,7 @@
 # for both the CAM classifier and the DeepLabV3+ segmenter; otherwise as gradcam_r18_deeplabv3plus_mtd.py.
 _base_ = './gradcam_r18_deeplabv3plus_mtd.py'
 classifier = dict(config='../classifier/efficientnet-lite0-d16_in1k-pre_1xb16-12e_mtd-256x256.py')
-cam = dict(method='gradcam', target_layers=['backbone.layers.8'], bg_thr=0.3, fg_thr=0.5)
+cam = dict(method='gradcam', target_layers=['backbone.layers.8'], threshold_rule=dict(type='otsu', bg_ratio=0.5))
 segmenter = dict(config='../segmenter/deeplabv3plus_efficientnet-lite0-d16_in1k-pre_1xb8-1k_mtd-pseudo-256x256.py')
 # the fully supervised upper bound: the same segmenter and schedule trained on the GT masks
 fully_supervised = dict(

@@ -8,7 +8,8 @@ dataset_name = 'mtd'
 data_root = 'data/mtd'
 data_preparation = dict(type='mtd', src='data/raw/MTD', seed=0, ratios=(0.7, 0.1, 0.2))
 classifier = dict(config='../classifier/resnet18-w32_1xb16-12e_mtd-256x256.py')
-# target_layers apply to methods without a cam_presets entry in the classifier config
-cam = dict(method='gradcam', target_layers=['backbone.layer4'], bg_thr=0.3, fg_thr=0.5)
+# target_layers apply to methods without a cam_presets entry in the classifier config; pseudo-label thresholds
+# from each image's own map (Otsu, no mask needed); explicit numbers: cam=dict(bg_thr=..., fg_thr=..., threshold_rule=None)
+cam = dict(method='gradcam', target_layers=['backbone.layer4'], threshold_rule=dict(type='otsu', bg_ratio=0.5))
 segmenter = dict(config='../segmenter/deeplabv3plus_r18-d16_1xb8-1k_mtd-pseudo-256x256.py')
 report = dict(num_overlays=6)

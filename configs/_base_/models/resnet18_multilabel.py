@@ -22,7 +22,9 @@ model = dict(
         style='pytorch'),
     # spatial features pass through the neck; the head pools (GeM, p = 3) and draws RA-CAM maps; the neck
     # holds the region-aware fusion options
-    neck=dict(type='RegionAwareWeightingNeck', fusion='sum', prior='gate', gamma=0.5, detail_weight=1.0),
+    # detail from the shallow FGBP maps (gamma 0: no salient-region prior; with the image-adaptive refinement the
+    # prior lost to its ablation on MTD and on the synthetic set, docs/results.md; racam_prior restores it)
+    neck=dict(type='RegionAwareWeightingNeck', fusion='sum', prior='gate', gamma=0.0, detail_weight=1.0),
     head=dict(
         type='FGBPCAMHead',
         num_classes=3,
@@ -30,19 +32,21 @@ model = dict(
         thr=0.5,
         pooling=dict(type='GeneralizedMeanPooling', p=3.0),
         cam_method='racam',
-        # shallow detail from layer1 / layer2 (strides 4, 8) inside the salient region of layer4 (stride 16);
-        # FGBP (top half of g*a, positive gradients) at every ReLU below layer4, whose own map (the region
-        # prior) keeps the raw gradient
+        # maps of layer1 / layer2 (strides 4, 8) and of layer4 (stride 16; the region prior when the neck's
+        # gamma > 0); FGBP (top half of g*a, positive gradients) at every ReLU below layer4, whose own map
+        # keeps the raw gradient
         cam_cfg=dict(
             target_layers=['backbone.layer1', 'backbone.layer2', 'backbone.layer4'],
             q=0.5,
             criterion='grad_x_act',
             guided=True,
             filter_points='relu',
-            filter_deepest=False),
+            filter_deepest=False,
+            # image-adaptive refinement of the fused map (PixelAdaptiveRefinement, training-free)
+            refine=dict()),
         loss=dict(type='CrossEntropyLoss', use_sigmoid=True, loss_weight=1.0)))
 # CAM settings read by tools/generate_pseudo_labels.py and the pipeline (CLI / pipeline config override)
-cam = dict(method='gradcam', target_layers=['backbone.layer4'], bg_thr=0.3, fg_thr=0.5)
+cam = dict(method='gradcam', target_layers=['backbone.layer4'], threshold_rule=dict(type='otsu', bg_ratio=0.5))
 # baselines (`cam.method` or eval_cams --methods) use cam.target_layers unless a preset says otherwise
 cam_presets = dict(
     layercam=dict(target_layers=['backbone.layer1', 'backbone.layer2', 'backbone.layer3', 'backbone.layer4']),
@@ -52,15 +56,14 @@ cam_presets = dict(
     racam_nofilter=dict(method='racam', q=None, guided=False),  # no FGBP: LayerCAM maps, same fusion
     racam_fgbp_all=dict(method='racam', filter_deepest=True),  # the prior's map filtered too
     racam_q80=dict(method='racam', q=0.8),
-    racam_noprior=dict(method='racam', gamma=0.0),  # shallow detail not confined to the deep region
+    racam_prior=dict(method='racam', gamma=0.5),  # shallow detail confined to the deep map's salient region
     racam_deep=dict(method='racam', target_layers=['backbone.layer4']),  # single (deep) layer
     racam_extent=dict(method='racam', extent_scale=0.1),  # detail only for small regions (earlier design)
     racam_ms=dict(method='racam', scales=[1.0, 1.5], flip=True),  # multi-scale + flip inference (MultiScaleCAM)
-    # image-adaptive refinement (PixelAdaptiveRefinement, training-free) of any method: `refine=dict()` = defaults
-    racam_par=dict(method='racam', refine=dict()),
+    racam_norefine=dict(method='racam', refine=None),  # no image-adaptive refinement
+    # refinement variants (PixelAdaptiveRefinement options), and a baseline with the same refinement
     racam_par_s=dict(method='racam', refine=dict(dilations=[1, 2, 4], num_iter=5)),  # short range
     racam_par_m=dict(method='racam', refine=dict(dilations=[1, 2, 4, 8], num_iter=10)),  # medium range
     racam_par_ea=dict(method='racam', refine=dict(extent_adaptive=True)),  # by region extent
-    racam_ms_par=dict(method='racam', scales=[1.0, 1.5], flip=True, refine=dict()),
     gradcam_par=dict(method='gradcam', refine=dict()),
 )
