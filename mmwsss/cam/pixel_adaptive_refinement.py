@@ -68,12 +68,19 @@ class PixelAdaptiveRefinement:
     def affinity(self, images: Tensor) -> Tensor:
         """(N, C, H, W) images -> (N, J, H, W) weights ``a_ij`` of the J neighbours of every pixel."""
         size = images.shape[-2:]
-        padded = F.pad(images.float(), [self.pad] * 4, mode='replicate')
+        img = images.float()
+        padded = F.pad(img, [self.pad] * 4, mode='replicate')
         neigh = [self._neighbour(padded, dy, dx, size) for dy, dx, _ in self.offsets]
         count = len(neigh)
         mean = sum(neigh) / count
-        std = (sum((n - mean)**2 for n in neigh) / (count - 1)).sqrt()  # unbiased, as torch.std
-        kappa = torch.stack([-((images.float() - n).abs() / (std + EPS) / self.w1).pow(2).mean(1) for n in neigh], 1)
+        var = torch.zeros_like(img)
+        for n in neigh:
+            d = n - mean
+            var.addcmul_(d, d)
+        inv = ((var / (count - 1)).sqrt_() + EPS).mul_(self.w1).reciprocal_()  # 1 / (w1 sigma), sigma unbiased
+        kappa = img.new_empty((img.shape[0], count, *size))
+        for j, n in enumerate(neigh):
+            kappa[:, j] = (img - n).mul_(inv).square_().mean(1).neg_()
         dist = torch.tensor([d for _, _, d in self.offsets], dtype=kappa.dtype, device=kappa.device)
         rho = -(dist / (dist.std() + EPS) / self.w1).pow(2) if count > 1 else torch.zeros_like(dist)
         return kappa.softmax(1) + self.w2 * rho.softmax(0)[None, :, None, None]
@@ -85,7 +92,7 @@ class PixelAdaptiveRefinement:
             padded = F.pad(maps, [self.pad] * 4, mode='replicate')
             out = torch.zeros_like(maps)
             for j, (dy, dx, _) in enumerate(self.offsets):
-                out += affinity[:, j:j + 1] * self._neighbour(padded, dy, dx, size)
+                out.addcmul_(affinity[:, j:j + 1], self._neighbour(padded, dy, dx, size))
             maps = out
         return maps
 
