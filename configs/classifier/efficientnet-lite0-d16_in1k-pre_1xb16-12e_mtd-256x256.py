@@ -2,16 +2,7 @@
 # the same data, sampling and schedule as resnet18-w32_1xb16-12e_mtd-256x256.py (scratch) for comparison.
 _base_ = [
     '../_base_/models/efficientnet-lite0-d16_multilabel.py', '../_base_/datasets/mtd_cls.py',
-    '../_base_/schedules/schedule_cls_sgd.py', '../_base_/cls_runtime.py'
+    '../_base_/schedules/schedule_cls_adamw.py', '../_base_/cls_runtime.py'
 ]
 custom_imports = dict(imports=['mmwsss'], allow_failed_imports=False)
 model = dict(data_preprocessor=dict(num_classes=5), head=dict(num_classes=5))
-train_dataloader = dict(
-    dataset=dict(
-        _delete_=True,
-        type='ClassBalancedDataset',
-        oversample_thr=0.3,
-        dataset={{_base_.train_dataloader.dataset}}))
-optim_wrapper = dict(_delete_=True, type='OptimWrapper', optimizer=dict(type='AdamW', lr=1e-3, weight_decay=0.05))
-max_epochs = 12
-train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)

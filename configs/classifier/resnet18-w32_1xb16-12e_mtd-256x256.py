@@ -4,17 +4,7 @@
 # defect types are repeated (mmengine ClassBalancedDataset, r(c) = max(1, sqrt(0.3 / f(c)))).
 _base_ = [
     '../_base_/models/resnet18_multilabel.py', '../_base_/datasets/mtd_cls.py',
-    '../_base_/schedules/schedule_cls_sgd.py', '../_base_/cls_runtime.py'
+    '../_base_/schedules/schedule_cls_adamw.py', '../_base_/cls_runtime.py'
 ]
 custom_imports = dict(imports=['mmwsss'], allow_failed_imports=False)
 model = dict(data_preprocessor=dict(num_classes=5), head=dict(num_classes=5))
-train_dataloader = dict(
-    dataset=dict(
-        _delete_=True,
-        type='ClassBalancedDataset',
-        oversample_thr=0.3,
-        dataset={{_base_.train_dataloader.dataset}}))
-# SGD 0.05 (the synthetic recipe) stays at the trivial loss on MTD; AdamW learns.
-optim_wrapper = dict(_delete_=True, type='OptimWrapper', optimizer=dict(type='AdamW', lr=1e-3, weight_decay=0.05))
-max_epochs = 12
-train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
