@@ -60,7 +60,7 @@ def test_build_cam_refine_option():
 
 
 @pytest.mark.parametrize('kwargs', [dict(dilations=[]), dict(dilations=[0]), dict(num_iter=0), dict(w1=0.0),
-                                    dict(w2=-1.0)])
+                                    dict(w2=-1.0), dict(combine='mean')])
 def test_bad_options(kwargs):
     with pytest.raises(ValueError, match='refine'):
         PixelAdaptiveRefinement(**kwargs)
@@ -71,7 +71,7 @@ def test_extent_adaptive_keeps_small_regions_and_refines_large_ones():
     image = torch.rand(1, 3, 16, 16, generator=g)
     mask = torch.ones(1, 1, dtype=torch.bool)
     par = dict(dilations=[1, 2], num_iter=3)
-    adaptive = PixelAdaptiveRefinement(extent_adaptive=True, **par)  # reach = pi * 2^2 / 256 = 4.9 % of the image
+    adaptive = PixelAdaptiveRefinement(combine='extent', **par)  # reach = pi * 2^2 / 256 = 4.9 % of the image
     # no pixel >= 0.5: extent 0, beta 0 -> the raw map (min-max scaled)
     small = torch.rand(1, 1, 16, 16, generator=g) * 0.4
     small[0, 0, 0, 0] = 0.0
@@ -80,3 +80,15 @@ def test_extent_adaptive_keeps_small_regions_and_refines_large_ones():
     large = torch.zeros(1, 1, 16, 16)
     large[..., :8] = 1.0
     torch.testing.assert_close(adaptive(image, large, mask), PixelAdaptiveRefinement(**par)(image, large, mask))
+
+
+def test_combine_max_keeps_the_raw_peaks():
+    g = torch.Generator().manual_seed(4)
+    image, maps = torch.rand(1, 3, 12, 12, generator=g), torch.rand(1, 1, 12, 12, generator=g)
+    maps = (maps - maps.min()) / (maps.max() - maps.min())  # a CAM: in [0, 1]
+    mask = torch.ones(1, 1, dtype=torch.bool)
+    par = dict(dilations=[1, 2], num_iter=3)
+    refined = PixelAdaptiveRefinement(**par)(image, maps, mask)
+    both = torch.maximum(maps, refined)
+    expected = (both - both.min()) / (both.max() - both.min())
+    torch.testing.assert_close(PixelAdaptiveRefinement(combine='max', **par)(image, maps, mask), expected)

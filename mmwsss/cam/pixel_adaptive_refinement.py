@@ -14,11 +14,12 @@ deviation of ``I`` over ``i``'s neighbours:
 then every map is min-max rescaled (thresholds keep their meaning) and zeroed where its class is not
 requested. Cost: ``8 * len(dilations) * num_iter`` shifted multiply-adds per map, no learned parameter.
 
-Region-aware (``extent_adaptive``): propagation helps a region larger than its reach (it fills in a sparse
-map along the defect) and dilutes one smaller than that (a pit spreads into look-alike background). Per
-image and class the result is ``beta * refined + (1 - beta) * raw`` with ``beta = clamp(e / r, 0, 1)``,
-``e`` the raw salient extent (fraction of the image where the map is >= 0.5) and ``r = pi d_max^2 / (H W)``
-the area within the largest dilation: set by the refinement itself, no mask and no tuned number.
+How the refined map ``R`` replaces the raw one ``M`` (``combine``): ``'replace'`` (``R``); ``'max'``
+(``minmax(max(M, R))``: the raw peaks stay, so a pit does not dissolve); ``'extent'`` (region-aware: propagation
+helps a region larger than its reach and dilutes one smaller than that; per image and class
+``beta R + (1 - beta) M`` with ``beta = clamp(e / r, 0, 1)``, ``e`` the raw salient extent (fraction of the image
+where ``M >= 0.5``) and ``r = pi d_max^2 / (H W)`` the area within the largest dilation: set by the refinement
+itself, no mask and no tuned number).
 """
 import math
 from typing import List, Sequence, Tuple
@@ -30,6 +31,7 @@ from torch import Tensor
 from .base_cam import minmax_scale
 
 EPS = 1e-8
+COMBINE_MODES = ('replace', 'max', 'extent')
 
 
 def _offsets(dilations: Sequence[int]) -> List[Tuple[int, int, int]]:
@@ -43,11 +45,11 @@ class PixelAdaptiveRefinement:
         num_iter: propagation steps.
         w1: temperature of the appearance and distance terms.
         w2: weight of the distance term (a small pull towards the local mean).
-        extent_adaptive: blend refined and raw maps by the raw region's extent (see the module docstring).
+        combine: ``'replace'``, ``'max'`` or ``'extent'`` (see the module docstring).
     """
 
     def __init__(self, dilations: Sequence[int] = (1, 2, 4, 8, 12, 24), num_iter: int = 10, w1: float = 0.3,
-                 w2: float = 0.01, extent_adaptive: bool = False) -> None:
+                 w2: float = 0.01, combine: str = 'replace') -> None:
         dilations = [int(d) for d in dilations]
         if not dilations or min(dilations) < 1:
             raise ValueError(f'refine.dilations must be positive integers, got {dilations}')
@@ -56,7 +58,9 @@ class PixelAdaptiveRefinement:
         if w1 <= 0 or w2 < 0:
             raise ValueError(f'refine needs w1 > 0 and w2 >= 0, got w1={w1}, w2={w2}')
         self.dilations, self.num_iter, self.w1, self.w2 = dilations, int(num_iter), float(w1), float(w2)
-        self.extent_adaptive = bool(extent_adaptive)
+        if combine not in COMBINE_MODES:
+            raise ValueError(f'refine.combine must be one of {COMBINE_MODES}, got {combine!r}')
+        self.combine = combine
         self.offsets = _offsets(dilations)
         self.pad = max(dilations)
 
@@ -105,7 +109,9 @@ class PixelAdaptiveRefinement:
         if n.numel():
             raw = maps[n, k].float()  # (P, H, W)
             refined = minmax_scale(self.propagate(raw.unsqueeze(1), self.affinity(images)[n])[:, 0])
-            if self.extent_adaptive:
+            if self.combine == 'max':
+                refined = minmax_scale(torch.maximum(raw, refined))
+            elif self.combine == 'extent':
                 reach = math.pi * self.pad**2 / raw[0].numel()
                 beta = ((raw >= 0.5).float().mean((1, 2)) / reach).clamp(0, 1)[:, None, None]
                 refined = minmax_scale(beta * refined + (1 - beta) * raw)

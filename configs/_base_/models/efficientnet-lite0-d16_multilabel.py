@@ -63,6 +63,7 @@ cam_presets = dict(
     # refinement variants (PixelAdaptiveRefinement options), and a baseline with the same refinement
     racam_par_s=dict(method='racam', refine=dict(dilations=[1, 2, 4], num_iter=5)),  # short range
     racam_par_m=dict(method='racam', refine=dict(dilations=[1, 2, 4, 8], num_iter=10)),  # medium range
-    racam_par_ea=dict(method='racam', refine=dict(extent_adaptive=True)),  # by region extent
+    racam_par_ea=dict(method='racam', refine=dict(combine='extent')),  # blended by region extent
+    racam_par_max=dict(method='racam', refine=dict(combine='max')),  # raw peaks kept
     gradcam_par=dict(method='gradcam', refine=dict()),
 )
