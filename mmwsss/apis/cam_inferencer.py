@@ -7,7 +7,7 @@ scatter; the maps come from the classifier's :class:`~mmwsss.models.FGBPCAMHead`
 and its FGBP settings; its neck owns the fusion), or, for a classifier with another head, from the method
 the config names. One batched call per batch, no per-image loop.
 """
-from typing import List, NamedTuple, Sequence, Tuple
+from typing import List, NamedTuple, Optional, Sequence, Tuple
 
 import torch
 from mmengine.config import Config
@@ -69,7 +69,7 @@ class CAMInferencer:
         name: a registered method or a preset name; default ``cfg.cam.method``.
     """
 
-    def __init__(self, model, cfg: Config, name: str = None) -> None:
+    def __init__(self, model, cfg: Config, name: Optional[str] = None) -> None:
         model = getattr(model, 'module', model)
         self.model = model
         self.name = name or cfg.get('cam', {}).get('method', 'gradcam')
