@@ -108,7 +108,10 @@ class PixelAdaptiveRefinement:
         n, k = class_mask.nonzero(as_tuple=True)  # only the requested maps: (P, 1, H, W), P pairs
         if n.numel():
             raw = maps[n, k].float()  # (P, H, W)
-            refined = minmax_scale(self.propagate(raw.unsqueeze(1), self.affinity(images)[n])[:, 0])
+            # affinities of the images that have a requested map only (defect-free images have none)
+            used, pair_image = torch.unique(n, return_inverse=True)
+            affinity = self.affinity(images[used])[pair_image]
+            refined = minmax_scale(self.propagate(raw.unsqueeze(1), affinity)[:, 0])
             if self.combine == 'max':
                 refined = minmax_scale(torch.maximum(raw, refined))
             elif self.combine == 'extent':
