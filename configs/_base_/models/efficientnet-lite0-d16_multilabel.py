@@ -3,6 +3,7 @@
 # Output stride 16 (stages 6-7 not strided, dilation 2: same pretrained weights, 2x finer CAMs); the
 # FGBP CAM head + region-aware weighting neck (Region-Aware CAM). Grayscale images are loaded as 3
 # identical channels and normalized with ImageNet mean/std.
+_base_ = '../cam_presets.py'
 model = dict(
     type='ImageClassifier',
     data_preprocessor=dict(
@@ -45,25 +46,10 @@ model = dict(
 # layers: 2 = stride 4 (24 ch), 3 = stride 8 (40 ch), 4 = stride 16 (80 ch), 8 = head conv (1280 ch, stride 16)
 # baselines (`cam.method` or eval_cams --methods) use cam.target_layers unless a preset says otherwise
 cam = dict(method='gradcam', target_layers=['backbone.layers.8'], threshold_rule=dict(type='otsu', bg_ratio=0.5))
+# presets with this backbone's layers, besides the shared ones of ../cam_presets.py
 cam_presets = dict(
     layercam=dict(target_layers=['backbone.layers.2', 'backbone.layers.3', 'backbone.layers.4', 'backbone.layers.8']),
-    scorecam=dict(max_channels=32),
-    # RA-CAM ablations (tools/analysis_tools/eval_cams.py --methods racam racam_nofilter ...): the head's
-    # RA-CAM settings with one change each
-    racam_nofilter=dict(method='racam', q=None, guided=False),  # no FGBP: LayerCAM maps, same fusion
-    racam_fgbp_all=dict(method='racam', filter_deepest=True),  # the prior's map filtered too
-    racam_q80=dict(method='racam', q=0.8),
     racam_q95=dict(method='racam', q=0.95),
-    racam_prior=dict(method='racam', gamma=0.5),  # shallow detail confined to the deep map's salient region
     racam_deep=dict(method='racam', target_layers=['backbone.layers.8']),  # single (deep) layer
     racam_s8=dict(method='racam', target_layers=['backbone.layers.3', 'backbone.layers.8']),  # one detail layer
-    racam_extent=dict(method='racam', extent_scale=0.1),  # detail only for small regions (earlier design)
-    racam_ms=dict(method='racam', scales=[1.0, 1.5], flip=True),  # multi-scale + flip inference (MultiScaleCAM)
-    racam_norefine=dict(method='racam', refine=None),  # no image-adaptive refinement
-    # refinement variants (PixelAdaptiveRefinement options), and a baseline with the same refinement
-    racam_par_s=dict(method='racam', refine=dict(dilations=[1, 2, 4], num_iter=5)),  # short range
-    racam_par_m=dict(method='racam', refine=dict(dilations=[1, 2, 4, 8], num_iter=10)),  # medium range
-    racam_par_ea=dict(method='racam', refine=dict(combine='extent')),  # blended by region extent
-    racam_par_max=dict(method='racam', refine=dict(combine='max')),  # raw peaks kept
-    gradcam_par=dict(method='gradcam', refine=dict()),
 )

@@ -4,6 +4,7 @@
 # small defects are not averaged away). The FGBP CAM head pools (the region-aware weighting neck passes the
 # features through), so CAM hooks on `backbone.layer4` see them spatially. For full width: backbone.base_channels=64, stem_channels=64,
 # head.in_channels=512.
+_base_ = '../cam_presets.py'
 model = dict(
     type='ImageClassifier',
     data_preprocessor=dict(
@@ -48,23 +49,8 @@ model = dict(
 # CAM settings read by tools/generate_pseudo_labels.py and the pipeline (CLI / pipeline config override)
 cam = dict(method='gradcam', target_layers=['backbone.layer4'], threshold_rule=dict(type='otsu', bg_ratio=0.5))
 # baselines (`cam.method` or eval_cams --methods) use cam.target_layers unless a preset says otherwise
+# presets with this backbone's layers, besides the shared ones of ../cam_presets.py
 cam_presets = dict(
     layercam=dict(target_layers=['backbone.layer1', 'backbone.layer2', 'backbone.layer3', 'backbone.layer4']),
-    scorecam=dict(max_channels=32),
-    # RA-CAM ablations (tools/analysis_tools/eval_cams.py --methods racam racam_nofilter ...): the head's
-    # RA-CAM settings with one change each
-    racam_nofilter=dict(method='racam', q=None, guided=False),  # no FGBP: LayerCAM maps, same fusion
-    racam_fgbp_all=dict(method='racam', filter_deepest=True),  # the prior's map filtered too
-    racam_q80=dict(method='racam', q=0.8),
-    racam_prior=dict(method='racam', gamma=0.5),  # shallow detail confined to the deep map's salient region
     racam_deep=dict(method='racam', target_layers=['backbone.layer4']),  # single (deep) layer
-    racam_extent=dict(method='racam', extent_scale=0.1),  # detail only for small regions (earlier design)
-    racam_ms=dict(method='racam', scales=[1.0, 1.5], flip=True),  # multi-scale + flip inference (MultiScaleCAM)
-    racam_norefine=dict(method='racam', refine=None),  # no image-adaptive refinement
-    # refinement variants (PixelAdaptiveRefinement options), and a baseline with the same refinement
-    racam_par_s=dict(method='racam', refine=dict(dilations=[1, 2, 4], num_iter=5)),  # short range
-    racam_par_m=dict(method='racam', refine=dict(dilations=[1, 2, 4, 8], num_iter=10)),  # medium range
-    racam_par_ea=dict(method='racam', refine=dict(combine='extent')),  # blended by region extent
-    racam_par_max=dict(method='racam', refine=dict(combine='max')),  # raw peaks kept
-    gradcam_par=dict(method='gradcam', refine=dict()),
 )
