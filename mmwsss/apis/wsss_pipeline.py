@@ -252,14 +252,14 @@ class WSSSPipeline:
         :mod:`mmwsss.datasets.converters`), then validate every split. The train split needs defective and
         (unless ``require_defect_free=False``, e.g. NEU-Seg) defect-free images; masks are optional (every
         image of a split that has ``ann_dir/<split>`` needs one)."""
-        from mmwsss.datasets.converters import convert_dataset
+        from mmwsss.datasets.converters import SOURCELESS, convert_dataset
         root = self.cfg.data_root
         prep = dict(self.cfg.get('data_preparation') or {})
         if not osp.isdir(root) and prep:
             kind, src = prep.pop('type'), prep.pop('src', None)
             if src and not osp.isabs(src):
                 src = osp.normpath(osp.join(os.getcwd(), src))
-            if kind != 'synthetic' and (not src or not osp.exists(src)):  # synthetic renders, needs no src
+            if kind not in SOURCELESS and (not src or not osp.exists(src)):
                 raise DatasetLayoutError(f'{root} does not exist and data_preparation.src ({src}) is not there to '
                                          f'convert it from: put (or link) the published {kind} data at that path, '
                                          'or pass --cfg-options data_preparation.src=PATH')

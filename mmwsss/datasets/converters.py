@@ -31,6 +31,10 @@ CONVERTERS: Dict[str, Callable] = dict(
 )
 
 
+# converters that render their data and take no ``src``
+SOURCELESS = ('synthetic', )
+
+
 def convert_dataset(kind: str, src, out_dir: str, **options):
     """Run the converter registered as ``kind``."""
     if kind not in CONVERTERS:
