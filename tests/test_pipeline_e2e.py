@@ -4,6 +4,7 @@ import json
 import os
 import os.path as osp
 import shutil
+import warnings
 
 import cv2
 import numpy as np
@@ -297,3 +298,16 @@ def test_missing_raw_data_names_data_preparation_src(repo_root, tmp_path, monkey
     with pytest.raises(DatasetLayoutError, match=r'data_preparation\.src \(.*data/raw/MTD\) is not there.*'
                                                  r'--cfg-options data_preparation\.src=PATH'):
         WSSSPipeline(cfg, str(tmp_path / 'w')).stage_data()
+
+
+def test_quiet_console_drops_the_libraries_notes_only(toy_pipeline_cfg, tmp_path):
+    """Quiet: a UserWarning raised inside mmseg / mmengine (deprecation notes) is dropped, this package's shows."""
+    pipeline = WSSSPipeline(toy_pipeline_cfg, str(tmp_path / 'work'), quiet=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter('always')
+        with pipeline._console():
+            warnings.warn_explicit('build_loss would be deprecated', UserWarning, 'builder.py', 36,
+                                   module='mmseg.models.builder')
+            warnings.warn_explicit('instance created', UserWarning, 'manager.py', 113, module='mmengine.utils.manager')
+            warnings.warn_explicit('ours', UserWarning, 'report.py', 1, module='mmwsss.apis.report')
+    assert [str(w.message) for w in caught] == ['ours']

@@ -15,5 +15,8 @@ cam_presets = dict(
     racam_par_m=dict(method='racam', refine=dict(dilations=[1, 2, 4, 8], num_iter=10)),  # medium range
     racam_par_ea=dict(method='racam', refine=dict(combine='extent')),  # blended by region extent
     racam_par_max=dict(method='racam', refine=dict(combine='max')),  # raw peaks kept
+    # raw or refined per image and class, chosen by erasing each region (classifier consistency)
+    racam_erasure=dict(method='racam', refine=dict(combine='erasure')),
+    racam_erasure_ev=dict(method='racam', refine=dict(combine='erasure', erasure_rule='evidence')),
     gradcam_par=dict(method='gradcam', refine=dict()),
 )

@@ -28,12 +28,14 @@ builds on, :data:`STAGE_INPUTS` / :data:`STAGE_DEPENDS`). Settings of stages tha
 between runs (e.g. add ``refinement.rounds`` after the segmenter); a changed input of a finished stage is
 refused (``--restart`` or another work dir).
 """
+import contextlib
 import copy
 import hashlib
 import json
 import os
 import os.path as osp
 import time
+import warnings
 from typing import Callable, Dict, List, Optional
 
 from mmengine.config import Config
@@ -232,15 +234,20 @@ class WSSSPipeline:
             self._save_state()
         return self.state
 
+    @contextlib.contextmanager
     def _console(self):
-        """With ``quiet``, the runners' console output goes nowhere (their log files keep it all)."""
-        import contextlib
+        """With ``quiet``, the runners' console output goes nowhere (their log files keep it all), and so do the
+        OpenMMLab libraries' own notes (``UserWarning`` raised inside mmengine / mmseg / mmpretrain / mmcv:
+        deprecations, "the draw is False" ...); warnings of this package and of torch still show."""
         if not self.quiet:
-            return contextlib.nullcontext()
+            yield
+            return
         global _DEVNULL
         if _DEVNULL is None:  # one handle for the process: loggers made inside a stage keep writing to it
             _DEVNULL = open(os.devnull, 'w')
-        return contextlib.redirect_stdout(_DEVNULL)
+        with contextlib.redirect_stdout(_DEVNULL), warnings.catch_warnings():
+            warnings.filterwarnings('ignore', category=UserWarning, module=r'(mmengine|mmseg|mmpretrain|mmcv)\b')
+            yield
 
     def has_masks(self, split: str) -> bool:
         """Whether ``split`` has GT masks (recorded by the data stage; read from disk before it ran)."""

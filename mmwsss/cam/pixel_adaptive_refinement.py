@@ -19,7 +19,9 @@ How the refined map ``R`` replaces the raw one ``M`` (``combine``): ``'replace'`
 helps a region larger than its reach and dilutes one smaller than that; per image and class
 ``beta R + (1 - beta) M`` with ``beta = clamp(e / r, 0, 1)``, ``e`` the raw salient extent (fraction of the image
 where ``M >= 0.5``) and ``r = pi d_max^2 / (H W)`` the area within the largest dilation: set by the refinement
-itself, no mask and no tuned number).
+itself, no mask and no tuned number); ``'erasure'`` (per image and class the classifier chooses between ``M``
+and ``R``: the smallest Otsu region whose erasure removes the class, see
+:mod:`~mmwsss.cam.erasure_selection`; the refinement itself returns ``R`` and :class:`RefinedCAM` chooses).
 """
 import math
 from typing import List, Sequence, Tuple
@@ -29,9 +31,10 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from .base_cam import minmax_scale
+from .erasure_selection import ERASURE_RULES, ErasureSelection
 
 EPS = 1e-8
-COMBINE_MODES = ('replace', 'max', 'extent')
+COMBINE_MODES = ('replace', 'max', 'extent', 'erasure')
 
 
 def _offsets(dilations: Sequence[int]) -> List[Tuple[int, int, int]]:
@@ -45,11 +48,12 @@ class PixelAdaptiveRefinement:
         num_iter: propagation steps.
         w1: temperature of the appearance and distance terms.
         w2: weight of the distance term (a small pull towards the local mean).
-        combine: ``'replace'``, ``'max'`` or ``'extent'`` (see the module docstring).
+        combine: ``'replace'``, ``'max'``, ``'extent'`` or ``'erasure'`` (see the module docstring).
+        erasure_rule: with ``combine='erasure'``, the :class:`~mmwsss.cam.erasure_selection.ErasureSelection` rule.
     """
 
     def __init__(self, dilations: Sequence[int] = (1, 2, 4, 8, 12, 24), num_iter: int = 10, w1: float = 0.3,
-                 w2: float = 0.01, combine: str = 'replace') -> None:
+                 w2: float = 0.01, combine: str = 'replace', erasure_rule: str = 'decision') -> None:
         dilations = [int(d) for d in dilations]
         if not dilations or min(dilations) < 1:
             raise ValueError(f'refine.dilations must be positive integers, got {dilations}')
@@ -61,6 +65,9 @@ class PixelAdaptiveRefinement:
         if combine not in COMBINE_MODES:
             raise ValueError(f'refine.combine must be one of {COMBINE_MODES}, got {combine!r}')
         self.combine = combine
+        if erasure_rule not in ERASURE_RULES:
+            raise ValueError(f'refine.erasure_rule must be one of {ERASURE_RULES}, got {erasure_rule!r}')
+        self.erasure_rule = erasure_rule
         self.offsets = _offsets(dilations)
         self.pad = max(dilations)
 
@@ -123,10 +130,14 @@ class PixelAdaptiveRefinement:
 
 
 class RefinedCAM:
-    """Any CAM method followed by :class:`PixelAdaptiveRefinement` on the same batch."""
+    """Any CAM method followed by :class:`PixelAdaptiveRefinement` on the same batch; with ``combine='erasure'``
+    an :class:`~mmwsss.cam.erasure_selection.ErasureSelection` on the wrapped method's classifier picks raw or
+    refined per image and class."""
 
     def __init__(self, cam, refinement: PixelAdaptiveRefinement) -> None:
         self.cam, self.refinement = cam, refinement
+        self.selection = (ErasureSelection(cam.forward_fn, refinement.erasure_rule)
+                          if refinement.combine == 'erasure' else None)
 
     def __getattr__(self, name):  # target layers, model ... of the wrapped method
         if name == 'cam':
@@ -134,4 +145,11 @@ class RefinedCAM:
         return getattr(self.cam, name)
 
     def __call__(self, inputs: Tensor, class_mask: Tensor) -> Tensor:
-        return self.refinement(inputs, self.cam(inputs, class_mask), class_mask.bool().to(inputs.device))
+        mask = class_mask.bool().to(inputs.device)
+        raw = self.cam(inputs, class_mask)
+        refined = self.refinement(inputs, raw, mask)
+        if self.selection is None:
+            return refined
+        if raw.shape[-2:] != refined.shape[-2:]:
+            raw = F.interpolate(raw, size=refined.shape[-2:], mode='bilinear', align_corners=False)
+        return self.selection(inputs, [raw, refined], mask)
