@@ -11,7 +11,8 @@ preprocessed space, i.e. plain surface):
 
 The chosen map is that of the smallest region whose erasure takes class ``k`` below the classifier's decision
 threshold (``p^c < score_thr``: the defect goes with it); when no candidate does, the one whose erasure removes
-the most evidence (lowest ``p^c``). ``rule='evidence'`` takes the lowest ``p^c`` whatever the size. Cost: one forward pass (no gradient) per candidate and requested map.
+the most evidence (lowest ``p^c``). ``rule='evidence'`` takes the lowest ``p^c`` whatever the size. Cost: one
+forward pass (no gradient) per candidate and requested map.
 """
 from typing import Callable, Sequence
 
