@@ -92,3 +92,18 @@ def test_combine_max_keeps_the_raw_peaks():
     both = torch.maximum(maps, refined)
     expected = (both - both.min()) / (both.max() - both.min())
     torch.testing.assert_close(PixelAdaptiveRefinement(combine='max', **par)(image, maps, mask), expected)
+
+
+def test_combine_geomean_keeps_only_what_raw_and_refined_agree_on():
+    g = torch.Generator().manual_seed(6)
+    image, maps = torch.rand(1, 3, 12, 12, generator=g), torch.rand(1, 1, 12, 12, generator=g)
+    maps = (maps - maps.min()) / (maps.max() - maps.min())
+    mask = torch.ones(1, 1, dtype=torch.bool)
+    par = dict(dilations=[1, 2], num_iter=3)
+    refined = PixelAdaptiveRefinement(**par)(image, maps, mask)
+    agree = (maps * refined).sqrt()
+    expected = (agree - agree.min()) / (agree.max() - agree.min())
+    torch.testing.assert_close(PixelAdaptiveRefinement(combine='geomean', **par)(image, maps, mask), expected)
+    # a pixel the raw map never lit stays at zero however far the refinement spread into it
+    maps[0, 0, 0, 0] = 0.0
+    assert PixelAdaptiveRefinement(combine='geomean', **par)(image, maps, mask)[0, 0, 0, 0] == 0.0

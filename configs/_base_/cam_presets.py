@@ -15,6 +15,7 @@ cam_presets = dict(
     racam_par_m=dict(method='racam', refine=dict(dilations=[1, 2, 4, 8], num_iter=10)),  # medium range
     racam_par_ea=dict(method='racam', refine=dict(combine='extent')),  # blended by region extent
     racam_par_max=dict(method='racam', refine=dict(combine='max')),  # raw peaks kept
+    racam_par_gm=dict(method='racam', refine=dict(combine='geomean')),  # raw and refined must agree
     # raw or refined per image and class, chosen by erasing each region (classifier consistency)
     racam_erasure=dict(method='racam', refine=dict(combine='erasure')),
     racam_erasure_ev=dict(method='racam', refine=dict(combine='erasure', erasure_rule='evidence')),

@@ -2,7 +2,7 @@
 
 The image-adaptive refinement spreads a map along look-alike pixels: right for a stain whose raw CAM lit only its
 core, wrong for a crack whose raw map already covered it and now runs along the tile's texture. Region growth
-cannot tell the two apart; the classifier can. For every requested (image ``n``, class ``k``) and candidate map
+cannot tell the two apart; this asks the classifier. For every requested (image ``n``, class ``k``) and candidate map
 ``M^c`` (raw, refined), the candidate region is the map's Otsu cut ``R^c = {M^c >= otsu(M^c)}``, and the
 classifier scores the image with that region erased (its pixels set to the image's per-channel mean, in the
 preprocessed space, i.e. plain surface):
@@ -12,7 +12,9 @@ preprocessed space, i.e. plain surface):
 The chosen map is that of the smallest region whose erasure takes class ``k`` below the classifier's decision
 threshold (``p^c < score_thr``: the defect goes with it); when no candidate does, the one whose erasure removes
 the most evidence (lowest ``p^c``). ``rule='evidence'`` takes the lowest ``p^c`` whatever the size. Cost: one
-forward pass (no gradient) per candidate and requested map.
+forward pass (no gradient) per candidate and requested map. Measured (docs/results.md, session (c)): it loses to
+the plain refinement on MTD and on the synthetic set (the classifier's evidence sits in a region's core, so erasing
+the raw core already removes a stain), so it is an ablation preset (``racam_erasure``), not the default.
 """
 from typing import Callable, Sequence
 

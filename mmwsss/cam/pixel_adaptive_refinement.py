@@ -15,7 +15,9 @@ then every map is min-max rescaled (thresholds keep their meaning) and zeroed wh
 requested. Cost: ``8 * len(dilations) * num_iter`` shifted multiply-adds per map, no learned parameter.
 
 How the refined map ``R`` replaces the raw one ``M`` (``combine``): ``'replace'`` (``R``); ``'max'``
-(``minmax(max(M, R))``: the raw peaks stay, so a pit does not dissolve); ``'extent'`` (region-aware: propagation
+(``minmax(max(M, R))``: the raw peaks stay, so a pit does not dissolve); ``'geomean'`` (``minmax(sqrt(M R))``:
+high only where the raw map and the refined one agree, so spread into look-alike texture that the raw map never
+lit falls back towards the band); ``'extent'`` (region-aware: propagation
 helps a region larger than its reach and dilutes one smaller than that; per image and class
 ``beta R + (1 - beta) M`` with ``beta = clamp(e / r, 0, 1)``, ``e`` the raw salient extent (fraction of the image
 where ``M >= 0.5``) and ``r = pi d_max^2 / (H W)`` the area within the largest dilation: set by the refinement
@@ -34,7 +36,7 @@ from .base_cam import minmax_scale
 from .erasure_selection import ERASURE_RULES, ErasureSelection
 
 EPS = 1e-8
-COMBINE_MODES = ('replace', 'max', 'extent', 'erasure')
+COMBINE_MODES = ('replace', 'max', 'geomean', 'extent', 'erasure')
 
 
 def _offsets(dilations: Sequence[int]) -> List[Tuple[int, int, int]]:
@@ -48,7 +50,7 @@ class PixelAdaptiveRefinement:
         num_iter: propagation steps.
         w1: temperature of the appearance and distance terms.
         w2: weight of the distance term (a small pull towards the local mean).
-        combine: ``'replace'``, ``'max'``, ``'extent'`` or ``'erasure'`` (see the module docstring).
+        combine: ``'replace'``, ``'max'``, ``'geomean'``, ``'extent'`` or ``'erasure'`` (see the module docstring).
         erasure_rule: with ``combine='erasure'``, the :class:`~mmwsss.cam.erasure_selection.ErasureSelection` rule.
     """
 
@@ -121,6 +123,8 @@ class PixelAdaptiveRefinement:
             refined = minmax_scale(self.propagate(raw.unsqueeze(1), affinity)[:, 0])
             if self.combine == 'max':
                 refined = minmax_scale(torch.maximum(raw, refined))
+            elif self.combine == 'geomean':
+                refined = minmax_scale((raw.clamp(min=0) * refined).sqrt())
             elif self.combine == 'extent':
                 reach = math.pi * self.pad**2 / raw[0].numel()
                 beta = ((raw >= 0.5).float().mean((1, 2)) / reach).clamp(0, 1)[:, None, None]
