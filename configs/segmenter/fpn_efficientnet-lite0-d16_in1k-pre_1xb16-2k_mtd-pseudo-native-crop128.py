@@ -2,8 +2,10 @@
 # ./fpn_efficientnet-lite0-d16_in1k-pre_1xb16-2k_mtd-pseudo-native-dcrop128-balanced.py (FPN decoder, native
 # resolution 128 px crops, rot90 / flips, photometric distortion, CE + per-class Dice, 2000 iterations) but with
 # uniform image draws (no class-balanced sampler), uniform random crops (no defect-centred crops) and unweighted CE.
-# The balanced recipe shows a defect in most crops: right for GT masks, while on pseudo-labels, whose regions are
-# wider than the defects, it teaches the model to draw defects on clean surface (background IoU 0.86 on MTD test).
+# A measured negative control (docs/results.md, session (c)): the question was whether the balanced recipe's defect-
+# rich draws make the weak segmenter draw defects on clean surface (background IoU 0.86 on MTD test). They do not:
+# with the data's own prior the validation background IoU is lower still (0.75 at 500 it., 0.68 at 1000 it., where
+# the run was stopped); the over-segmentation comes from the pseudo-labels' wide regions, not from the draws.
 _base_ = './fpn_efficientnet-lite0-d16_in1k-pre_1xb16-2k_mtd-pseudo-native-dcrop128-balanced.py'
 custom_imports = dict(imports=['mmwsss'], allow_failed_imports=False)
 train_pipeline = [
