@@ -57,6 +57,46 @@ def test_otsu_thresholds_by_hand_and_per_image_bands():
         image_thresholds(a, dict(type='otsu', ratio=2), 0.05, 0.1)
 
 
+def test_min_error_thresholds_by_hand_and_against_a_direct_sweep():
+    import math
+
+    from mmwsss.cam import image_thresholds, min_error_thresholds, otsu_thresholds
+
+    # bins of 0.1, floor 1 / 1200: eight pixels at 0.05, one at 0.15, one at 0.95.
+    # cut after bin 0: J = .8 ln(f) + .2 ln(.16 + f) - 2 (.8 ln .8 + .2 ln .2) = -5.04;
+    # cut after bin 1: J = .9 ln(.000988 + f) + .1 ln(f) - 2 (.9 ln .9 + .1 ln .1) = -5.74 (the minimum)
+    a = torch.tensor([[[0.05] * 8 + [0.15, 0.95]], [[0.3] * 10]])
+    t = min_error_thresholds(a, bins=10)
+    assert t[0].item() == pytest.approx(0.2) and t[1].item() == 1.0  # a constant map: no split, all below
+
+    # a wide dark background (a clamped Gaussian) and a small bright defect with a halo: the minimum-error cut
+    # is the one a direct sweep of J finds, and it keeps far less of the image than Otsu's cut
+    g = torch.Generator().manual_seed(0)
+    m = (torch.randn(1, 60, 60, generator=g) * 0.08 + 0.15).clamp(0, 1)
+    m[0, :12, :12] = (torch.randn(12, 12, generator=g) * 0.1 + 0.45).clamp(0, 1)
+    m[0, 3:6, 3:6] = 0.9
+    bins = 32
+    idx = (m.flatten() * bins).long().clamp(max=bins - 1)
+    best, best_k = math.inf, None
+    for k in range(bins - 1):
+        lo, hi = m.flatten()[idx <= k].double(), m.flatten()[idx > k].double()
+        if len(lo) == 0 or len(hi) == 0:
+            continue
+        c = lambda v: (((v * bins).long().clamp(max=bins - 1)).double() + 0.5) / bins  # noqa: E731
+        w0, w1 = len(lo) / m.numel(), len(hi) / m.numel()
+        v0 = c(lo).var(unbiased=False).item() + 1 / (12 * bins**2)
+        v1 = c(hi).var(unbiased=False).item() + 1 / (12 * bins**2)
+        j = w0 * math.log(v0) + w1 * math.log(v1) - 2 * (w0 * math.log(w0) + w1 * math.log(w1))
+        if j < best - 1e-9:
+            best, best_k = j, k
+    t = min_error_thresholds(m, bins=bins)
+    assert t.item() == pytest.approx((best_k + 1) / bins)
+    kept = (m >= t).float().mean().item()
+    assert kept < 0.06 < (m >= otsu_thresholds(m, bins=bins)).float().mean().item()
+    bg, fg = image_thresholds(m, dict(type='min_error', bg_ratio=0.5, bins=bins), 0.05, 0.1)
+    assert fg.item() == pytest.approx(t.item()) and bg.item() == pytest.approx(0.5 * t.item())
+
+
 def test_pseudo_labels_take_per_image_thresholds():
     cams = torch.tensor([[[[0.2, 0.5, 0.9]]], [[[0.2, 0.5, 0.9]]]])
     mask = torch.tensor([[True], [True]])

@@ -44,7 +44,7 @@ def parse_args():
     parser.add_argument('--thresholds', type=float, nargs='+',
                         default=[0.01, 0.02, 0.03] + [round(0.05 * i, 2) for i in range(1, 20)])
     parser.add_argument('--select', default='defect_miou', choices=['defect_miou', 'miou'])
-    parser.add_argument('--rules', nargs='*', default=['otsu'], choices=list(THRESHOLD_RULES[:1]),
+    parser.add_argument('--rules', nargs='*', default=['otsu'], choices=[r for r in THRESHOLD_RULES if r != 'fixed'],
                         help='GT-free per-image threshold rules scored beside the oracle (GT-swept) threshold')
     parser.add_argument('--max-images', type=int, help='first N images of the split (all by default)')
     parser.add_argument('--defective-only', action='store_true', help='score defective images only')
