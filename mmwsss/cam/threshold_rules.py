@@ -9,6 +9,8 @@ from that image's score map ``s`` (the max over its image-level classes of the n
   ``J(t) = w0 ln var0 + w1 ln var1 - 2 (w0 ln w0 + w1 ln w1)`` (two Gaussians of their own weight and spread).
   Otsu's criterion favours cuts that split the pixels into comparable parts, so for a defect that covers 0.2 %
   of an image its cut falls inside the wide, low-score halo; the minimum-error cut lets the classes be unequal.
+  Measured below Otsu on MTD and on the synthetic set (a min-max-normalised map's narrow spike near 1 becomes
+  the upper class; docs/results.md, session 2026-12-02 (d)): an option, not a default.
 * ``fixed``: ``t = bg_thr`` for every image (the explicit numbers, as before).
 
 The pseudo-label band is then ``fg = t`` (defect from the cut up) and ``bg = bg_ratio * t`` (background below;
