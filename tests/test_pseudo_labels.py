@@ -77,15 +77,15 @@ def test_min_error_thresholds_by_hand_and_against_a_direct_sweep():
     m[0, 3:6, 3:6] = 0.9
     bins = 32
     idx = (m.flatten() * bins).long().clamp(max=bins - 1)
+    centre = (idx.double() + 0.5) / bins  # each pixel at its bin's centre, as the histogram sees it
     best, best_k = math.inf, None
     for k in range(bins - 1):
-        lo, hi = m.flatten()[idx <= k].double(), m.flatten()[idx > k].double()
+        lo, hi = centre[idx <= k], centre[idx > k]
         if len(lo) == 0 or len(hi) == 0:
             continue
-        c = lambda v: (((v * bins).long().clamp(max=bins - 1)).double() + 0.5) / bins  # noqa: E731
         w0, w1 = len(lo) / m.numel(), len(hi) / m.numel()
-        v0 = c(lo).var(unbiased=False).item() + 1 / (12 * bins**2)
-        v1 = c(hi).var(unbiased=False).item() + 1 / (12 * bins**2)
+        v0 = lo.var(unbiased=False).item() + 1 / (12 * bins**2)
+        v1 = hi.var(unbiased=False).item() + 1 / (12 * bins**2)
         j = w0 * math.log(v0) + w1 * math.log(v1) - 2 * (w0 * math.log(w0) + w1 * math.log(w1))
         if j < best - 1e-9:
             best, best_k = j, k
