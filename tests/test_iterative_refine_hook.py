@@ -170,6 +170,17 @@ class TestIterativeRefineHook(RunnerTestCase):
         runner.train()
         assert [r['iter'] for r in _hook(runner).history] == [2, 5]
 
+    def test_min_change_stops_once_a_round_changes_little(self):
+        # every round of a model that barely trains changes some pixels, never all of them
+        runner = self.build_runner(self._cfg(dict(by_epoch=False, max_iters=7), work='stop', min_change=1.0))
+        runner.train()
+        hook = _hook(runner)
+        assert [r['iter'] for r in hook.history] == [2], 'rounds at 4 and 6 skipped: round 1 changed < 100 %'
+        assert hook.history[0]['changed_fraction'] < 1.0 and hook.history[0]['stopped'] and hook.converged()
+        runner = self.build_runner(self._cfg(dict(by_epoch=False, max_iters=7), work='nostop', min_change=0.0))
+        runner.train()
+        assert [r['iter'] for r in _hook(runner).history] == [2, 4, 6]
+
     def test_at_start_refines_before_training(self):
         runner = self.build_runner(self._cfg(dict(by_epoch=False, max_iters=3), at_start=True, interval=None))
         runner.train()
@@ -255,6 +266,8 @@ class TestIterativeRefineHook(RunnerTestCase):
 
     def test_bad_arguments(self):
         from mmwsss.engine import IterativeRefineHook
+        with pytest.raises(ValueError, match='min_change must be in'):
+            IterativeRefineHook(interval=2, min_change=1.5)
         with pytest.raises(ValueError, match='exactly one of interval= and iters='):
             IterativeRefineHook()
         with pytest.raises(ValueError, match='mode must be one of'):

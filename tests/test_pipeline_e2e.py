@@ -311,3 +311,28 @@ def test_quiet_console_drops_the_libraries_notes_only(toy_pipeline_cfg, tmp_path
             warnings.warn_explicit('instance created', UserWarning, 'manager.py', 113, module='mmengine.utils.manager')
             warnings.warn_explicit('ours', UserWarning, 'report.py', 1, module='mmwsss.apis.report')
     assert [str(w.message) for w in caught] == ['ours']
+
+
+def test_segmenter_starts_from_the_classifier(toy_pipeline_cfg, tmp_path):
+    from mmwsss.apis.classifier_backbone_init import BackboneMismatchError
+    work_dir = str(tmp_path / 'work')
+    toy_pipeline_cfg.segmenter.init_from_classifier = True  # R-18-V1c segmenter, half-width ResNet classifier
+    pipeline = WSSSPipeline(toy_pipeline_cfg, work_dir)
+    pipeline.run(['data', 'classifier', 'pseudo_labels'], log=lambda s: None)
+    with pytest.raises(BackboneMismatchError,
+                       match=r'^segmenter.init_from_classifier: backbone tensor stem.0.weight .* is missing'):
+        pipeline.run(['segmenter'], log=lambda s: None)
+    # the demo's segmenter has the classifier's architecture (here at the toy classifier's 8 base channels)
+    toy_pipeline_cfg.segmenter.config = \
+        '../segmenter/deeplabv3plus_r18-w32-d16_1xb8-1400_synthetic-pseudo-balanced-128x128.py'
+    toy_pipeline_cfg.segmenter.cfg_options.update({
+        'model.backbone.base_channels': 8, 'model.backbone.stem_channels': 8, 'model.decode_head.in_channels': 64,
+        'model.decode_head.c1_in_channels': 8, 'model.auxiliary_head.in_channels': 32})
+    pipeline = WSSSPipeline(toy_pipeline_cfg, work_dir)  # the segmenter stage has not run: its settings may change
+    pipeline.run(['segmenter'], log=lambda s: None)
+    classifier = pipeline.state['stages']['classifier']['result']['checkpoint']
+    # ResNet-18 backbone tensors: stem conv + BN (1 + 5), 8 blocks x (2 convs + 2 BNs = 12), 3 downsamples x 6
+    assert pipeline.state['stages']['segmenter']['result']['backbone_init'] == dict(checkpoint=classifier,
+                                                                                   tensors=6 + 8 * 12 + 3 * 6)
+    dumped = Config.fromfile(glob.glob(osp.join(work_dir, 'segmenter', '*.py'))[0])  # what the runner built
+    assert dumped.model.backbone.init_cfg == dict(type='Pretrained', checkpoint=classifier, prefix='backbone.')

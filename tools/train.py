@@ -18,6 +18,9 @@ def parse_args():
                         help='resume from the latest checkpoint in the work_dir automatically')
     parser.add_argument('--amp', action='store_true', default=False,
                         help='enable automatic-mixed-precision training')
+    parser.add_argument('--channels-last', action='store_true', default=False,
+                        help='train in the channels_last memory format (NHWC; pays for some models only: '
+                        'tools/analysis_tools/benchmark_train.py)')
     parser.add_argument('--data-root', help='override every data_root in the config')
     parser.add_argument('--cfg-options', nargs='+', action=cfg_options_action(),
                         help='override settings in the config, key=value (mmengine DictAction)')
@@ -34,7 +37,8 @@ def parse_args():
 def main():
     args = parse_args()
     cfg = prepare_config(args.config, work_dir=args.work_dir, cfg_options=args.cfg_options, amp=args.amp,
-                         resume=args.resume, launcher=args.launcher, data_root=args.data_root)
+                         resume=args.resume, launcher=args.launcher, data_root=args.data_root,
+                         channels_last=args.channels_last)
     build_runner(cfg).train()
 
 

@@ -52,8 +52,10 @@ def prepare_config(config: str,
                    amp: bool = False,
                    resume: bool = False,
                    launcher: str = 'none',
-                   data_root: Optional[str] = None) -> Config:
-    """Load a config and apply the mmseg-style command-line overrides.
+                   data_root: Optional[str] = None,
+                   channels_last: bool = False) -> Config:
+    """Load a config and apply the mmseg-style command-line overrides (``channels_last``: train NHWC,
+    :class:`~mmwsss.engine.ChannelsLastHook`).
 
     ``work_dir`` priority: argument > config > ``./work_dirs/<config name>``.
     """
@@ -72,6 +74,8 @@ def prepare_config(config: str,
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(config))[0])
     if amp:
         enable_amp(cfg)
+    if channels_last:
+        cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + [dict(type='ChannelsLastHook')]
     cfg.resume = resume
     return cfg
 

@@ -65,9 +65,9 @@ DECISION_FILE = 'decision.json'  # the calibrated OK / NG rule of a segmenter (t
 # keys of each pipeline-config section that --cfg-options may set (refinement: + IterativeRefineHook's arguments;
 # keys under <section>.cfg_options / cam.kwargs / data_preparation go to the component and pass through)
 SECTION_KEYS = dict(
-    classifier=('config', 'cfg_options', 'checkpoint', 'amp'),
-    segmenter=('config', 'cfg_options', 'amp'),
-    fully_supervised=('config', 'cfg_options', 'checkpoint', 'amp'),
+    classifier=('config', 'cfg_options', 'checkpoint', 'amp', 'channels_last'),
+    segmenter=('config', 'cfg_options', 'amp', 'channels_last', 'init_from_classifier'),
+    fully_supervised=('config', 'cfg_options', 'checkpoint', 'amp', 'channels_last', 'init_from_classifier'),
     cam=('method', 'bg_thr', 'fg_thr', 'threshold_rule', 'target_layers', 'kwargs', 'compare'),
     refinement=('rounds', 'iters_per_round'),
     report=('num_overlays', 'num_gallery', 'num_review'))
@@ -125,11 +125,14 @@ class WSSSPipeline:
 
     Args:
         cfg: pipeline config (see ``configs/wsss/``): ``dataset_name``, ``data_root``, ``data_preparation``,
-            ``classifier=dict(config=..., cfg_options=..., checkpoint=None, amp=False)`` (a given checkpoint is
-            tested, not retrained; ``amp``: mixed precision as ``tools/train.py --amp``, bf16 on a CPU),
-            ``cam=dict(method, bg_thr, fg_thr, ...)``, ``segmenter=dict(config=..., cfg_options=..., amp=False)``,
+            ``classifier=dict(config=..., cfg_options=..., checkpoint=None, amp=False, channels_last=False)`` (a
+            given checkpoint is tested, not retrained; ``amp``: mixed precision as ``tools/train.py --amp``, bf16 on
+            a CPU; ``channels_last``: NHWC training as ``--channels-last``; both for every training section),
+            ``cam=dict(method, bg_thr, fg_thr, ...)``, ``segmenter=dict(config=..., cfg_options=..., amp=False,
+            init_from_classifier=False)`` (``init_from_classifier``: the segmenter's backbone starts from the
+            trained classifier's, which must have the same architecture),
             ``refinement=dict(rounds=0, iters_per_round=None, **IterativeRefineHook options)``,
-            ``fully_supervised=dict(config=None, cfg_options=..., checkpoint=None)``,
+            ``fully_supervised=dict(config=None, cfg_options=..., checkpoint=None, init_from_classifier=False)``,
             ``report=dict(num_overlays=4, num_gallery=3, num_review=6)`` (pictures of results.html).
         work_dir: output folder.
         device: torch device for CAM generation and overlays.
@@ -198,7 +201,8 @@ class WSSSPipeline:
         if not osp.isabs(path):
             path = osp.normpath(osp.join(osp.dirname(self.cfg.filename), path))
         cfg = prepare_config(path, work_dir=osp.join(self.work_dir, key), cfg_options=sub.get('cfg_options'),
-                             data_root=self.cfg.data_root, amp=bool(sub.get('amp', False)))
+                             data_root=self.cfg.data_root, amp=bool(sub.get('amp', False)),
+                             channels_last=bool(sub.get('channels_last', False)))
         if self.quiet:
             cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + [dict(type='TrainProgressHook', desc=key)]
         return cfg
@@ -385,8 +389,22 @@ class WSSSPipeline:
         cfg.train_dataloader.dataset.pseudo_label_dir = self.pseudo_label_dir()
         if cfg.train_dataloader.dataset.type != 'PseudoLabelDataset':
             raise ValueError('the segmenter config must train on a PseudoLabelDataset (weak supervision only)')
+        init = self._init_from_classifier('segmenter', cfg)
         out = self._train_and_test(cfg, test=False)
-        return self._with_decision('segmenter', cfg, out)
+        return dict(self._with_decision('segmenter', cfg, out), **init)
+
+    def _init_from_classifier(self, key: str, cfg: Config) -> Dict:
+        """With ``<key>.init_from_classifier``: start the backbone of ``cfg`` from the trained classifier
+        (:func:`~mmwsss.apis.classifier_backbone_init.init_backbone_from_classifier`); returns
+        ``dict(backbone_init=...)`` for the stage result, empty otherwise."""
+        if not self.cfg[key].get('init_from_classifier'):
+            return {}
+        from .classifier_backbone_init import init_backbone_from_classifier
+        classifier = self.state['stages'].get('classifier', {})
+        if not classifier.get('done'):
+            raise PipelineStateError(f'{key}.init_from_classifier needs the finished classifier stage in '
+                                     f'{self.work_dir}: run --stages classifier first')
+        return dict(backbone_init=init_backbone_from_classifier(cfg, classifier['result']['checkpoint'], key))
 
     def _with_decision(self, key: str, cfg: Config, out: Dict, decision_file: Optional[str] = None) -> Dict:
         """Calibrate the OK / NG decision of a trained segmenter on the val split, then score the test split
@@ -469,17 +487,21 @@ class WSSSPipeline:
         else:
             cfg.load_from, cfg.resume = self.state['stages']['segmenter']['result']['checkpoint'], False
         build_runner(cfg).train()
-        out = []
+        out, labels, scores = [], None, None
         for r in range(1, rounds + 1):
             checkpoint = osp.join(cfg.work_dir, f'iter_{per_round * r}.pth')
-            labels = osp.join(label_root, f'round_{r}')
+            relabelled = osp.isdir(osp.join(label_root, f'round_{r}'))  # no folder: min_change stopped the rounds
+            if relabelled or labels is None:
+                labels = osp.join(label_root, f'round_{r}')
+                scores = self._score_labels(labels)
             tested = self._with_decision('segmenter', cfg, dict(checkpoint=checkpoint),
                                          osp.join(cfg.work_dir, f'decision_round_{r}.json'))
             out.append(dict(
                 round=r,
+                relabelled=relabelled,
                 label_dir=labels,
                 checkpoint=checkpoint,
-                pseudo_labels=self._score_labels(labels),
+                pseudo_labels=scores,
                 segmenter=tested['summary'],
                 decision=tested['decision']))
         return dict(rounds=out, iters_per_round=per_round)
@@ -494,8 +516,10 @@ class WSSSPipeline:
         if train_set.type == 'PseudoLabelDataset' and train_set.get('pseudo_label_dir') is not None:
             raise ValueError('the fully supervised config must train on the GT masks: its train PseudoLabelDataset '
                              'needs pseudo_label_dir=None')
+        given = self.cfg.fully_supervised.get('checkpoint')  # a trained model: nothing to initialise
+        init = {} if given else self._init_from_classifier('fully_supervised', cfg)
         out = self._reuse_or_train(cfg, 'fully_supervised', test=False)
-        return self._with_decision('fully_supervised', cfg, out)
+        return dict(self._with_decision('fully_supervised', cfg, out), **init)
 
     def stage_report(self) -> Dict:
         from .report import write_report

@@ -1,5 +1,5 @@
-from .hooks import IterativeRefineHook, TrainProgressHook
+from .hooks import ChannelsLastHook, IterativeRefineHook, TrainProgressHook
 from .label_refinement import refine_pseudo_labels
 from .optimizers import CPUAmpOptimWrapper
 
-__all__ = ['CPUAmpOptimWrapper', 'IterativeRefineHook', 'TrainProgressHook', 'refine_pseudo_labels']
+__all__ = ['ChannelsLastHook', 'CPUAmpOptimWrapper', 'IterativeRefineHook', 'TrainProgressHook', 'refine_pseudo_labels']

@@ -1,4 +1,5 @@
+from .channels_last_hook import ChannelsLastHook
 from .iterative_refine_hook import IterativeRefineHook
 from .train_progress_hook import TrainProgressHook
 
-__all__ = ['IterativeRefineHook', 'TrainProgressHook']
+__all__ = ['ChannelsLastHook', 'IterativeRefineHook', 'TrainProgressHook']

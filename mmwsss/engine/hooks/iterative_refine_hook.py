@@ -61,6 +61,9 @@ class IterativeRefineHook(Hook):
         label_weight: weight of the current label in ``'average'``.
         keep_lost_classes: an image-level class that the new label loses entirely keeps its current pixels
             (see :func:`refine_pseudo_labels`; guards classes the segmenter has not learned yet).
+        min_change: stop relabelling once a round changes fewer than this fraction of the training pixels (the
+            labels have converged): the later scheduled rounds are skipped (logged once; resumable, the
+            decision follows the saved history). 0 runs every scheduled round.
         out_dir: where rounds are written (default ``<work_dir>/refined_labels``).
         pipeline: inference pipeline (default: the test dataloader's, without ``LoadAnnotations``).
         batch_size: images per inference batch.
@@ -81,6 +84,7 @@ class IterativeRefineHook(Hook):
                  conf_thr: float = 0.7,
                  label_weight: float = 0.3,
                  keep_lost_classes: bool = False,
+                 min_change: float = 0.0,
                  out_dir: Optional[str] = None,
                  pipeline: Optional[List[dict]] = None,
                  batch_size: int = 8,
@@ -100,11 +104,14 @@ class IterativeRefineHook(Hook):
                              f'{conf_thr}, {label_weight}')
         if batch_size <= 0:
             raise ValueError(f'IterativeRefineHook: batch_size must be > 0, got {batch_size}')
+        if not 0.0 <= min_change <= 1.0:
+            raise ValueError(f'IterativeRefineHook: min_change must be in [0, 1], got {min_change}')
         self.interval = interval
         self.iters = sorted(set(int(i) for i in iters or []))
         self.at_start = at_start
         self.mode, self.conf_thr, self.label_weight = mode, conf_thr, label_weight
         self.keep_lost_classes = bool(keep_lost_classes)
+        self.min_change = float(min_change)
         self.out_dir = out_dir
         self.pipeline_cfg = pipeline
         self.batch_size = batch_size
@@ -116,11 +123,23 @@ class IterativeRefineHook(Hook):
         self._reset_workers_next_epoch = False
 
     # ------------------------------------------------------------------ schedule
+    def converged(self) -> bool:
+        """The last round changed fewer than ``min_change`` of the pixels: no further round."""
+        return bool(self.history) and self.history[-1]['changed_fraction'] < self.min_change
+
     def should_refine(self, runner) -> bool:
         it = runner.iter + 1
         if it >= runner.max_iters:
             return False
-        return it % self.interval == 0 if self.interval is not None else it in self.iters
+        due = it % self.interval == 0 if self.interval is not None else it in self.iters
+        if due and self.converged():
+            if not self.history[-1].get('stopped'):
+                self.history[-1]['stopped'] = True
+                runner.logger.info(f'IterativeRefineHook: round {self.round} changed '
+                                   f'{self.history[-1]["changed_fraction"]:.2%} < min_change {self.min_change:.2%} '
+                                   f'of the pixels: the labels have converged, no further round')
+            return False
+        return due
 
     def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
         if self.should_refine(runner):

@@ -1,0 +1,5 @@
+# The fully supervised bound of the demo's segmenter: ./deeplabv3plus_r18-w32-d16_1xb8-1400_synthetic-pseudo-balanced-128x128.py
+# trained on the GT masks of the training split.
+_base_ = './deeplabv3plus_r18-w32-d16_1xb8-1400_synthetic-pseudo-balanced-128x128.py'
+custom_imports = dict(imports=['mmwsss'], allow_failed_imports=False)
+train_dataloader = dict(dataset=dict(pseudo_label_dir=None))  # the GT masks of the training split
