@@ -313,7 +313,7 @@ def test_quiet_console_drops_the_libraries_notes_only(toy_pipeline_cfg, tmp_path
     assert [str(w.message) for w in caught] == ['ours']
 
 
-def test_segmenter_starts_from_the_classifier(toy_pipeline_cfg, tmp_path):
+def test_segmenter_from_the_classifier_then_rounds_that_stop(toy_pipeline_cfg, tmp_path):
     from mmwsss.apis.classifier_backbone_init import BackboneMismatchError
     work_dir = str(tmp_path / 'work')
     toy_pipeline_cfg.segmenter.init_from_classifier = True  # R-18-V1c segmenter, half-width ResNet classifier
@@ -336,3 +336,16 @@ def test_segmenter_starts_from_the_classifier(toy_pipeline_cfg, tmp_path):
                                                                                    tensors=6 + 8 * 12 + 3 * 6)
     dumped = Config.fromfile(glob.glob(osp.join(work_dir, 'segmenter', '*.py'))[0])  # what the runner built
     assert dumped.model.backbone.init_cfg == dict(type='Pretrained', checkpoint=classifier, prefix='backbone.')
+
+    # relabelling that stops once a round changes little: round 2 keeps training on round 1's labels
+    toy_pipeline_cfg.refinement = dict(rounds=2, iters_per_round=2, mode='average', conf_thr=0.5, batch_size=4,
+                                       min_change=1.0)  # every round changes < 100 % of the pixels
+    pipeline = WSSSPipeline(toy_pipeline_cfg, work_dir)
+    pipeline.run(['refinement'], log=lambda s: None)
+    first, second = pipeline.state['stages']['refinement']['result']['rounds']
+    assert first['relabelled'] and not second['relabelled']
+    assert second['label_dir'] == first['label_dir'] == osp.join(work_dir, 'refined_labels', 'round_1')
+    assert second['pseudo_labels'] == first['pseudo_labels'] and not osp.isdir(osp.join(work_dir, 'refined_labels',
+                                                                                           'round_2'))
+    assert second['checkpoint'] == osp.join(work_dir, 'refinement', 'iter_4.pth')  # trained on, tested
+    assert 0.0 <= second['segmenter']['miou'] <= 1.0
