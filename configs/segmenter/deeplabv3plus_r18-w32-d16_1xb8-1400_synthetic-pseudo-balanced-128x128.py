@@ -2,7 +2,7 @@
 # ./deeplabv3plus_r18-d16_1xb8-1600_synthetic-pseudo-balanced-128x128.py (class-balanced sampling, CE + Dice, rot90 /
 # flips, 128 px) on the synthetic classifier's own backbone: mmpretrain ResNet-18 at 32 base
 # channels, output stride 16 (last stage not strided), as ../_base_/models/resnet18_multilabel.py. Stage widths
-# 32 / 64 / 128 / 256: ASPP on layer4, the low-level branch on layer1 (stride 4), the auxiliary FCN on layer3; 2.0x
+# 32 / 64 / 128 / 256: ASPP on layer4, the low-level branch on layer1 (stride 4), the auxiliary FCN on layer3; 1.8-2.0x
 # the train images/s of the 64-channel R-18-V1c in bf16 (tools/analysis_tools/benchmark_train.py).
 # The demo pipeline starts this backbone from the trained classifier (`segmenter.init_from_classifier=True` in
 # configs/wsss/racam_r18_deeplabv3plus_synthetic.py). Standalone it trains from scratch, or from a classifier with
