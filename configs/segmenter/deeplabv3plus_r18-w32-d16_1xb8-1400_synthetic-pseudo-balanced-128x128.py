@@ -6,8 +6,8 @@
 # the train images/s of the 64-channel R-18-V1c in bf16 (tools/analysis_tools/benchmark_train.py).
 # The demo pipeline starts this backbone from the trained classifier (`segmenter.init_from_classifier=True` in
 # configs/wsss/racam_r18_deeplabv3plus_synthetic.py). Standalone it trains from scratch, or from a classifier with
-# --cfg-options model.backbone.init_cfg.type=Pretrained model.backbone.init_cfg.prefix=backbone.
-#     model.backbone.init_cfg.checkpoint=<classifier>.pth
+# `--cfg-options load_from=<classifier>.pth` (mmengine loads the matching backbone.* tensors and lists the rest;
+# the pipeline's option also refuses a backbone that does not match).
 _base_ = './deeplabv3plus_r18-d16_1xb8-1600_synthetic-pseudo-balanced-128x128.py'
 custom_imports = dict(imports=['mmwsss'], allow_failed_imports=False)
 model = dict(
