@@ -131,19 +131,18 @@ class IterativeRefineHook(Hook):
         it = runner.iter + 1
         if it >= runner.max_iters:
             return False
-        due = it % self.interval == 0 if self.interval is not None else it in self.iters
-        if due and self.converged():
-            if not self.history[-1].get('stopped'):
-                self.history[-1]['stopped'] = True
-                runner.logger.info(f'IterativeRefineHook: round {self.round} changed '
-                                   f'{self.history[-1]["changed_fraction"]:.2%} < min_change {self.min_change:.2%} '
-                                   f'of the pixels: the labels have converged, no further round')
-            return False
-        return due
+        return it % self.interval == 0 if self.interval is not None else it in self.iters
 
     def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
-        if self.should_refine(runner):
+        if not self.should_refine(runner):
+            return
+        if not self.converged():
             self.refine(runner)
+        elif not self.history[-1].get('stopped'):
+            self.history[-1]['stopped'] = True
+            runner.logger.info(f'IterativeRefineHook: round {self.round} changed '
+                               f'{self.history[-1]["changed_fraction"]:.2%} < min_change {self.min_change:.2%} '
+                               f'of the pixels: the labels have converged, no further round')
 
     # ------------------------------------------------------------------ resume
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
