@@ -69,6 +69,48 @@ def test_multi_class_batched_matches_one_class_at_a_time():
     assert torch.all(both[0, 2] == 0) and both[0, 0].max() > 0.99
 
 
+@pytest.mark.parametrize('method', ['gradcam', 'gradcampp', 'xgradcam', 'layercam', 'hirescam', 'racam'])
+def test_class_slots_equal_one_pass_per_class_in_fewer_backward_passes(method, monkeypatch):
+    model = tiny_classifier()
+    torch.manual_seed(2)
+    x = torch.randn(4, 3, 64, 64)
+    # three classes in the batch, at most two per image: 2 class slots instead of 3 class passes
+    mask = torch.tensor([[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 0, 1]], dtype=torch.bool)
+    cam = build_cam(method, model, ['backbone.layer3', 'backbone.layer4'])
+    calls, real_grad = [], torch.autograd.grad
+
+    def counting_grad(*args, **kwargs):
+        calls.append(1)
+        return real_grad(*args, **kwargs)
+
+    monkeypatch.setattr(torch.autograd, 'grad', counting_grad)
+    slotted = cam(x, mask)
+    slot_passes = len(calls)
+    cam.class_slots = False
+    per_class = cam(x, mask)
+    assert (slot_passes, len(calls) - slot_passes) == (2, 3)
+    torch.testing.assert_close(slotted, per_class, atol=1e-5, rtol=0)
+    assert slotted[3, 0].max() > 0.99 and slotted[3, 2].max() > 0.99, 'both classes of image 3 are drawn'
+    assert torch.all(slotted[3, 1] == 0) and torch.all(slotted[0, 1:] == 0), 'unrequested maps stay zero'
+
+
+def test_class_slots_layout_and_guided_backprop_per_image_class():
+    from mmwsss.cam import guided_backprop
+    from mmwsss.cam.base_cam import class_slots
+    mask = torch.tensor([[1, 0, 1], [0, 0, 0], [0, 1, 1]], dtype=torch.bool)
+    slots = class_slots(mask)
+    assert [s.int().tolist() for s in slots] == [[[1, 0, 0], [0, 0, 0], [0, 1, 0]],
+                                                 [[0, 0, 1], [0, 0, 0], [0, 0, 1]]]
+    assert class_slots(torch.zeros(2, 3, dtype=torch.bool)) == []
+    model = tiny_classifier()
+    x = torch.randn(3, 3, 64, 64)
+    fn = lambda t: model(t, mode='tensor')  # noqa: E731
+    both = guided_backprop(fn, model, x, slots[0])  # image 0 for class 0, image 2 for class 1, one pass
+    torch.testing.assert_close(both[0], guided_backprop(fn, model, x, 0)[0])
+    torch.testing.assert_close(both[2], guided_backprop(fn, model, x, 1)[2])
+    assert torch.all(both[1] == 0)
+
+
 def test_hooks_removed_no_param_grads_and_deterministic():
     model = tiny_classifier()
     x = torch.randn(2, 3, 64, 64)

@@ -208,3 +208,18 @@ def test_eval_cams_reports_oracle_and_gt_free_rule(repo_root, tiny_synthetic, ch
     assert 0.0 <= otsu['defect_miou'] <= 1.0
     assert otsu['ratio_to_oracle'] == pytest.approx(otsu['defect_miou'] / oracle, abs=1e-3)
     assert 'otsu per image (no GT' in open(osp.join(out, 'cam_eval.md')).read()
+
+
+def test_benchmark_cams_spreads_classes_over_the_batch(repo_root, tmp_path, monkeypatch):
+    """benchmark_cams.py times every method and the pytorch-grad-cam anchors on a batch of mixed classes."""
+    import json
+    import runpy
+    out = str(tmp_path / 'bench.json')
+    argv = ['benchmark_cams.py', osp.join(repo_root, *CLS_CONFIG), '--methods', 'gradcam', 'racam', '--batch-sizes', '3',
+            '--repeats', '1', '--classes', '2', '--out', out, '--cfg-options'
+            ] + [f'{k}={v}' for k, v in OPTIONS.items() if k.startswith('model.')]
+    monkeypatch.setattr(sys, 'argv', argv)
+    runpy.run_path(osp.join(repo_root, 'tools', 'analysis_tools', 'benchmark_cams.py'), run_name='__main__')
+    result = json.load(open(out))
+    assert set(result) == {'gradcam', 'racam', 'pytorch-grad-cam GradCAM', 'pytorch-grad-cam LayerCAM'}
+    assert all(r['3']['images_per_s'] > 0 and r['3']['seconds'] > 0 for r in result.values())

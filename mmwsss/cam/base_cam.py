@@ -1,9 +1,11 @@
 """Batched, pure-torch class activation maps (template method).
 
-One forward pass per batch captures the activations ``A_l`` (N, C, h, w) of every target layer ``l``;
-for each class ``k`` requested anywhere in the batch, one ``torch.autograd.grad`` of the summed class
-score ``sum_n y[n, k]`` gives ``G_l = dy_k / dA_l`` for all images at once (no parameter gradients are
-accumulated, no backward hooks are left behind). A variant overrides only :meth:`get_cam_weights`:
+One forward pass per batch captures the activations ``A_l`` (N, C, h, w) of every target layer ``l``.
+Gradients come in *class slots*: slot ``j`` holds each image's ``j``-th requested class ``k_j(n)``, and one
+``torch.autograd.grad`` of ``sum_n y[n, k_j(n)]`` gives every image its own ``G_l = dy_k / dA_l`` at once (the
+images of an eval-mode batch do not interact), so a batch costs ``max_n |classes of n|`` backward passes (one
+for single-label data), not one per class present in the batch. No parameter gradients are accumulated, no
+backward hooks are left behind. A variant overrides only :meth:`get_cam_weights`:
 
     M_l[n, k] = ReLU( sum_c  w_c(A_l, G_l) * A_l,c )
 
@@ -61,6 +63,14 @@ def upsample_maps(maps: Tensor, size, mode: str = 'bilinear') -> Tensor:
     return F.grid_sample(maps.unsqueeze(1), grid, mode='bilinear', padding_mode='border', align_corners=True)[:, 0]
 
 
+def class_slots(class_mask: Tensor) -> List[Tensor]:
+    """(N, K) bool -> one (N, K) bool per slot ``j``: True at ``(n, k)`` where ``k`` is image ``n``'s ``j``-th
+    requested class (at most one True per row); ``max_n sum_k class_mask[n, k]`` slots, none for an empty mask."""
+    rank = class_mask.long().cumsum(1) - 1
+    num_slots = int(class_mask.sum(1).max()) if class_mask.numel() else 0
+    return [class_mask & (rank == j) for j in range(num_slots)]
+
+
 class BaseCAM(metaclass=ABCMeta):
     """Class activation maps for a classifier that returns logits (N, K).
 
@@ -74,6 +84,9 @@ class BaseCAM(metaclass=ABCMeta):
     """
     #: whether :meth:`get_cam_weights` needs gradients (False skips every backward pass)
     needs_gradients: bool = True
+    #: whether the weights depend on the class only through the gradients, so one backward pass can serve a
+    #: different class per image (class slots); False (or a gradient-free method): one pass per class
+    class_slots: bool = True
 
     def __init__(self,
                  model: nn.Module,
@@ -108,7 +121,8 @@ class BaseCAM(metaclass=ABCMeta):
 
         Args:
             activations: (N, C, h, w). gradients: (N, C, h, w) or None if ``needs_gradients`` is False.
-            class_idx: the class k whose map is computed (same for the whole batch).
+            class_idx: the class k whose map is computed (same for the whole batch); with class slots an
+                (N,) tensor of each image's class (methods with ``class_slots = True`` do not read it).
         Returns:
             (N, C, 1, 1) channel weights or (N, C, h, w) element-wise weights.
         """
@@ -165,11 +179,20 @@ class BaseCAM(metaclass=ABCMeta):
             cams = inputs.new_zeros((inputs.shape[0], class_mask.shape[1], *size))
             self.current_inputs = inputs.detach()
             try:
-                for k in torch.nonzero(class_mask.any(0)).flatten().tolist():
-                    grads = (self.backward_gradients(logits[:, k].sum(), acts)
-                             if self.needs_gradients else [None] * len(acts))
-                    cams[:, k] = self.aggregate_layers(
-                        [self.layer_cam(a.detach(), g, k) for a, g in zip(acts, grads)], size)
+                if self.needs_gradients and self.class_slots:
+                    for select in class_slots(class_mask):
+                        grads = self.backward_gradients((logits * select).sum(), acts)
+                        classes = select.long().argmax(1)
+                        maps = self.aggregate_layers(
+                            [self.layer_cam(a.detach(), g, classes) for a, g in zip(acts, grads)], size)
+                        n, k = select.nonzero(as_tuple=True)
+                        cams[n, k] = maps[n]
+                else:
+                    for k in torch.nonzero(class_mask.any(0)).flatten().tolist():
+                        grads = (self.backward_gradients(logits[:, k].sum(), acts)
+                                 if self.needs_gradients else [None] * len(acts))
+                        cams[:, k] = self.aggregate_layers(
+                            [self.layer_cam(a.detach(), g, k) for a, g in zip(acts, grads)], size)
             finally:
                 self.current_inputs = None
         return cams * class_mask[:, :, None, None]

@@ -1,11 +1,12 @@
 """Guided Grad-CAM (Selvaraju et al., ICCV 2017): guided-backprop saliency times the Grad-CAM map."""
 from contextlib import contextmanager
+from typing import Union
 
 import torch
 from torch import Tensor, nn
 
 from mmwsss.registry import CAM_METHODS
-from .base_cam import minmax_scale
+from .base_cam import class_slots, minmax_scale
 from .grad_cam import GradCAM
 
 #: rectifier modules that guided backprop and FGBP's ``filter_points='relu'`` act on (ReLU6: MobileNet,
@@ -58,11 +59,15 @@ def guided_relus(model: nn.Module):
             setattr(parent, name, child)
 
 
-def guided_backprop(forward_fn, model: nn.Module, inputs: Tensor, class_idx: int) -> Tensor:
-    """Guided-backprop gradient of ``sum_n y[n, class_idx]`` w.r.t. the inputs: (N, 3, H, W)."""
+def guided_backprop(forward_fn, model: nn.Module, inputs: Tensor, class_idx: Union[int, Tensor]) -> Tensor:
+    """Guided-backprop gradient w.r.t. the inputs, (N, 3, H, W), of ``sum_n y[n, class_idx]`` (an int), or of
+    ``sum_{n, k} select[n, k] y[n, k]`` for an (N, K) bool ``select`` (a class per image: one pass, see
+    :func:`~mmwsss.cam.base_cam.class_slots`)."""
     with torch.enable_grad(), guided_relus(model):
         x = inputs.detach().requires_grad_(True)
-        (grad, ) = torch.autograd.grad(forward_fn(x)[:, class_idx].sum(), x)
+        logits = forward_fn(x)
+        score = (logits * class_idx).sum() if isinstance(class_idx, Tensor) else logits[:, class_idx].sum()
+        (grad, ) = torch.autograd.grad(score, x)
     return grad
 
 
@@ -73,7 +78,8 @@ class GuidedGradCAM(GradCAM):
     def __call__(self, inputs: Tensor, class_mask: Tensor) -> Tensor:
         cams = super().__call__(inputs, class_mask)
         mask = class_mask.bool().to(inputs.device)
-        for k in torch.nonzero(mask.any(0)).flatten().tolist():
-            gb = guided_backprop(self.forward_fn, self.model, inputs, k).abs().amax(1)
-            cams[:, k] = minmax_scale(gb * cams[:, k])
+        for select in class_slots(mask):
+            gb = guided_backprop(self.forward_fn, self.model, inputs, select).abs().amax(1)  # (N, H, W)
+            n, k = select.nonzero(as_tuple=True)
+            cams[n, k] = minmax_scale(gb[n] * cams[n, k])
         return cams * mask[:, :, None, None]

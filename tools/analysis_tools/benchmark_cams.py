@@ -4,7 +4,8 @@ GradCAM and LayerCAM timed in the same run as anchors.
     python tools/analysis_tools/benchmark_cams.py configs/classifier/resnet18-w32_1xb16-25e_synthetic-128x128.py \
         --methods gradcam racam layercam --batch-sizes 1 16 [--checkpoint CKPT] [--device cuda]
 
-Inputs are random (seeded) at the config's test scale; weights are random unless --checkpoint is given
+Inputs are random (seeded) at the config's test scale, one class per image (``--classes C``: C classes spread
+over the batch); weights are random unless --checkpoint is given
 (speed does not depend on them). Each measurement is the median of --repeats runs after a warm-up; methods
 are interleaved round by round so machine noise hits all of them alike. Peak memory is reported on CUDA.
 """
@@ -19,6 +20,7 @@ from mmengine.registry import DefaultScope
 import mmwsss  # noqa: F401
 from mmwsss.apis import prepare_config
 from mmwsss.apis.cam_inferencer import CAMInferencer, cam_settings
+from mmwsss.cam.base_cam import class_slots
 from mmwsss.utils import add_debug_flag, cfg_options_action, cli_main
 
 
@@ -29,6 +31,9 @@ def parse_args():
     parser.add_argument('--methods', nargs='+', default=['gradcam', 'layercam', 'racam'])
     parser.add_argument('--batch-sizes', type=int, nargs='+', default=[1, 16])
     parser.add_argument('--repeats', type=int, default=5)
+    parser.add_argument('--classes', type=int, default=1,
+                        help='distinct classes per batch: image n asks for class n %% CLASSES (one class per image; '
+                        '1 = every image the same class, as pytorch-grad-cam computes one target per call)')
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--no-anchors', action='store_true', help='skip pytorch-grad-cam anchors')
     parser.add_argument('--out', help='write the measurements as JSON here')
@@ -46,6 +51,11 @@ def build_model(cfg, checkpoint, device):
         from mmengine.runner import load_checkpoint
         load_checkpoint(model, checkpoint, map_location='cpu')
     return model.to(device).eval()
+
+
+def _no_target(output):
+    """pytorch-grad-cam target of an image without a class in this slot: zero score."""
+    return output.sum() * 0
 
 
 class _Logits(torch.nn.Module):
@@ -73,8 +83,9 @@ def make_runners(args, cfg, model, num_classes):
 
             def run(x, m, ref_cam=ref_cam):
                 # pytorch-grad-cam computes one target class per image per call: one call per class slot
-                for k in torch.nonzero(m.any(0)).flatten().tolist():
-                    ref_cam(input_tensor=x, targets=[ClassifierOutputTarget(k) for _ in range(x.shape[0])])
+                for select in class_slots(m):
+                    ref_cam(input_tensor=x, targets=[ClassifierOutputTarget(int(row.long().argmax())) if row.any()
+                                                     else _no_target for row in select])
 
             runners[f'pytorch-grad-cam {ref}'] = run
     return runners
@@ -92,9 +103,10 @@ def main():
         for bs in args.batch_sizes:
             g = torch.Generator().manual_seed(bs)
             x = torch.randn(bs, 3, scale[1], scale[0], generator=g).to(args.device)
-            # one class per image (the common case), so both libraries do one backward per batch
+            # one class per image (the common case); --classes C spreads C classes over the batch (a batch of
+            # single-label images of several defect types: one backward pass per class slot, not per class)
             mask = torch.zeros(bs, num_classes, dtype=torch.bool, device=args.device)
-            mask[:, 0] = True
+            mask[torch.arange(bs), torch.arange(bs) % min(args.classes, num_classes)] = True
             times = {name: [] for name in runners}
             peaks = {name: [] for name in runners}
             for name, fn in runners.items():  # warm-up
