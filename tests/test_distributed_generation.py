@@ -215,9 +215,9 @@ def test_benchmark_cams_spreads_classes_over_the_batch(repo_root, tmp_path, monk
     import json
     import runpy
     out = str(tmp_path / 'bench.json')
-    argv = ['benchmark_cams.py', osp.join(repo_root, *CLS_CONFIG), '--methods', 'gradcam', 'racam', '--batch-sizes', '3',
-            '--repeats', '1', '--classes', '2', '--out', out, '--cfg-options'
-            ] + [f'{k}={v}' for k, v in OPTIONS.items() if k.startswith('model.')]
+    argv = ['benchmark_cams.py', osp.join(repo_root, *CLS_CONFIG), '--methods', 'gradcam', 'racam',
+            '--batch-sizes', '3', '--repeats', '1', '--classes', '2', '--out', out,
+            '--cfg-options'] + [f'{k}={v}' for k, v in OPTIONS.items() if k.startswith('model.')]
     monkeypatch.setattr(sys, 'argv', argv)
     runpy.run_path(osp.join(repo_root, 'tools', 'analysis_tools', 'benchmark_cams.py'), run_name='__main__')
     result = json.load(open(out))
