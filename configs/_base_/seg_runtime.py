@@ -6,6 +6,9 @@ default_hooks = dict(
     checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=200, max_keep_ckpts=1),
     visualization=dict(type='SegVisualizationHook'))
 log_processor = dict(by_epoch=False)
+# mask-free convergence signal: how much the validation predictions changed since the last validation
+# (val/defect_change, val/pixel_change; mmwsss/engine/hooks/prediction_change_hook.py)
+custom_hooks = [dict(type='PredictionChangeHook')]
 # local files (vis_data/) + TensorBoard (`tensorboard --logdir <work_dir>`); drop one with
 # --cfg-options "visualizer.vis_backends=[dict(type='LocalVisBackend')]"
 vis_backends = [dict(type='LocalVisBackend'), dict(type='TensorboardVisBackend')]
