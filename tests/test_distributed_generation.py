@@ -223,3 +223,24 @@ def test_benchmark_cams_spreads_classes_over_the_batch(repo_root, tmp_path, monk
     result = json.load(open(out))
     assert set(result) == {'gradcam', 'racam', 'pytorch-grad-cam GradCAM', 'pytorch-grad-cam LayerCAM'}
     assert all(r['3']['images_per_s'] > 0 and r['3']['seconds'] > 0 for r in result.values())
+
+
+def test_agreement_labels_keep_what_the_raw_and_the_refined_map_agree_on(cls_cfg, checkpoint, tmp_path):
+    """refine.labels='agree' writes the refined map's labels where the raw map's labels (same Otsu rule, own
+    thresholds) agree and 255 elsewhere: the same as two separate runs combined by hand."""
+    folders = {}
+    for name, refine in (('refined', dict()), ('raw', None), ('agree', dict(labels='agree'))):
+        cfg = cls_cfg.copy()
+        cfg.cam = dict(method='racam', threshold_rule=dict(type='otsu', bg_ratio=0.5), kwargs=dict(refine=refine))
+        folders[name] = str(tmp_path / name)
+        manifest = generate_pseudo_labels(cfg, checkpoint, folders[name], progress=False)
+    assert manifest['settings']['refine'] == dict(labels='agree')
+    (refined, _), (raw, _), (agree, rows) = (read_folder(folders[k]) for k in ('refined', 'raw', 'agree'))
+    assert refined.keys() == raw.keys() == agree.keys() and len(agree) == 24
+    disagree = 0
+    for name, label in agree.items():
+        expected = np.where(refined[name] == raw[name], refined[name], 255)
+        assert np.array_equal(label, expected), name
+        disagree += int((refined[name] != raw[name]).sum())
+    assert disagree > 0, 'the refinement changed some labels, so the band is not empty'
+    assert {r['image'] for r in rows} == set(agree)

@@ -102,3 +102,15 @@ def test_pseudo_labels_take_per_image_thresholds():
     mask = torch.tensor([[True], [True]])
     out = cams_to_pseudo_labels(cams, mask, torch.tensor([0.1, 0.6]), torch.tensor([0.4, 0.8]))
     assert out.tolist() == [[[255, 1, 1]], [[0, 0, 1]]]
+
+
+def test_agreement_labels_by_hand():
+    from mmwsss.cam import agreement_labels
+    from mmwsss.cam.pixel_adaptive_refinement import PixelAdaptiveRefinement
+    a = torch.tensor([[0, 1, 1], [2, 255, 0]], dtype=torch.uint8)
+    b = torch.tensor([[0, 1, 0], [1, 255, 255]], dtype=torch.uint8)
+    assert agreement_labels(a, b).tolist() == [[0, 1, 255], [255, 255, 255]]
+    with pytest.raises(ValueError, match='same shape'):
+        agreement_labels(a, b[:1])
+    with pytest.raises(ValueError, match='refine.labels'):
+        PixelAdaptiveRefinement(labels='raw')

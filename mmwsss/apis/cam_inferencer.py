@@ -14,6 +14,7 @@ from mmengine.config import Config
 from torch import Tensor
 
 from mmwsss.cam import build_cam
+from mmwsss.cam.pixel_adaptive_refinement import RefinedCAM
 from mmwsss.models.heads.fgbp_cam_head import FGBPCAMHead, head_cam_settings
 
 DEFAULT_TARGET_LAYERS = ('backbone.layer4', )
@@ -53,11 +54,14 @@ def class_mask_from_samples(samples: Sequence, num_classes: int, device=None) ->
 
 class CAMBatch(NamedTuple):
     """One batch's CAMs: ``inputs`` (N, 3, H, W) preprocessed, ``class_mask`` (N, K) bool, ``cams``
-    (N, K, H, W) in [0, 1] (zero where the mask is False), ``data_samples`` (the preprocessor's)."""
+    (N, K, H, W) in [0, 1] (zero where the mask is False), ``data_samples`` (the preprocessor's), ``raw_cams``
+    (N, K, H, W) the maps before the image-adaptive refinement when the setting labels by agreement
+    (``refine=dict(labels='agree')``), else None."""
     inputs: Tensor
     class_mask: Tensor
     cams: Tensor
     data_samples: list
+    raw_cams: Optional[Tensor] = None
 
 
 class CAMInferencer:
@@ -78,10 +82,12 @@ class CAMInferencer:
         self.num_classes = getattr(head, 'num_classes', None)
         if isinstance(head, FGBPCAMHead):  # the head owns its method: settings here are its overrides
             self.cam = head.build_cam(model, self.method, target_layers=self.target_layers, **self.settings)
-            self._draw = lambda x, m: head.predict_cams(model, x, m, cam=self.cam)
+            self._draw = lambda x, m, cam=self.cam: head.predict_cams(model, x, m, cam=cam)
         else:
             self.cam = build_cam(self.method, model, self.target_layers, **self.settings)
-            self._draw = self.cam
+            self._draw = lambda x, m, cam=self.cam: cam(x, m)
+        #: pseudo-labels by agreement of the refined and the raw maps (the batch then carries both)
+        self.labels_by_agreement = isinstance(self.cam, RefinedCAM) and self.cam.refinement.labels == 'agree'
 
     def maps(self, inputs: Tensor, class_mask: Tensor) -> Tensor:
         """(N, 3, H, W) preprocessed inputs, (N, K) bool -> (N, K, H, W) maps in [0, 1]."""
@@ -93,4 +99,7 @@ class CAMInferencer:
         inputs, samples = data['inputs'], data['data_samples']
         num_classes = self.num_classes or self.model.data_preprocessor.num_classes
         mask = class_mask_from_samples(samples, num_classes, inputs.device)
+        if self.labels_by_agreement:
+            cams, raw = self._draw(inputs, mask, self.cam.maps_and_raw)
+            return CAMBatch(inputs, mask, cams, samples, raw * mask[:, :, None, None])
         return CAMBatch(inputs, mask, self.maps(inputs, mask), samples)

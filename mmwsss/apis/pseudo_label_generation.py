@@ -4,7 +4,7 @@ import io
 import json
 import os
 import os.path as osp
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import cv2
 import torch
@@ -17,7 +17,7 @@ from mmpretrain.registry import DATASETS
 from torch import Tensor
 from torch.utils.data import DataLoader
 
-from mmwsss.cam import cams_to_pseudo_labels
+from mmwsss.cam import agreement_labels, cams_to_pseudo_labels
 from mmwsss.cam.pseudo_labels import IGNORE_INDEX
 from mmwsss.cam.threshold_rules import image_thresholds
 from mmwsss.datasets.layout import ANN_DIR, IMG_DIR, DatasetLayoutError, ImageDecodeError, read_image
@@ -169,6 +169,19 @@ def _is_finished(out_dir: str, row: Optional[dict]) -> bool:
     return label is not None and label.shape == shape
 
 
+def _label_image(cams: Tensor, class_mask: Tensor, size: Tuple[int, int], rule: Optional[dict], bg_thr: float,
+                 fg_thr: float) -> Tuple[Tensor, Tensor, float, float]:
+    """One image's (1, K, h, w) maps at ``size`` -> ``(label (H, W), scores (H, W), bg, fg)``: the maps resized,
+    thresholded by ``rule`` on the image's own score map (no GT) or by the fixed ``bg_thr`` / ``fg_thr``."""
+    full = F.interpolate(cams, size=size, mode='bilinear', align_corners=False)
+    scores = (full[0] * class_mask[0, :, None, None]).amax(0)
+    bg_n, fg_n = bg_thr, fg_thr
+    if rule is not None:
+        bg_t, fg_t = image_thresholds(scores[None], rule, bg_thr, fg_thr)
+        bg_n, fg_n = float(bg_t[0]), float(fg_t[0])
+    return cams_to_pseudo_labels(full, class_mask, bg_n, fg_n)[0], scores, bg_n, fg_n
+
+
 def _generate_pseudo_labels(cfg: Config,
                             checkpoint: Optional[str],
                             out_dir: str,
@@ -275,13 +288,11 @@ def _generate_pseudo_labels(cfg: Config,
             batch = inferencer(pseudo_collate(samples))
             cams, class_mask, samples = batch.cams, batch.class_mask, batch.data_samples
             for n, s in enumerate(samples):
-                full = F.interpolate(cams[n:n + 1], size=tuple(s.ori_shape), mode='bilinear', align_corners=False)
-                scores = (full[0] * class_mask[n, :, None, None]).amax(0)
-                bg_n, fg_n = bg_thr, fg_thr
-                if rule is not None:  # per-image thresholds from this image's own map (no GT)
-                    bg_t, fg_t = image_thresholds(scores[None], rule, bg_thr, fg_thr)
-                    bg_n, fg_n = float(bg_t[0]), float(fg_t[0])
-                label = cams_to_pseudo_labels(full, class_mask[n:n + 1], bg_n, fg_n)[0]
+                label, scores, bg_n, fg_n = _label_image(cams[n:n + 1], class_mask[n:n + 1], tuple(s.ori_shape),
+                                                         rule, bg_thr, fg_thr)
+                if batch.raw_cams is not None:  # refine.labels='agree': keep what the raw map's labels agree with
+                    label = agreement_labels(label, _label_image(batch.raw_cams[n:n + 1], class_mask[n:n + 1],
+                                                                 tuple(s.ori_shape), rule, bg_thr, fg_thr)[0])
                 name = pseudo_label_name(s.img_path)
                 atomic_write_png(osp.join(out_dir, name), label.cpu().numpy())
                 n_px = float(label.numel())

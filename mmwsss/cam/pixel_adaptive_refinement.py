@@ -24,6 +24,13 @@ where ``M >= 0.5``) and ``r = pi d_max^2 / (H W)`` the area within the largest d
 itself, no mask and no tuned number); ``'erasure'`` (per image and class the classifier chooses between ``M``
 and ``R``: the smallest Otsu region whose erasure removes the class, see
 :mod:`~mmwsss.cam.erasure_selection`; the refinement itself returns ``R`` and :class:`RefinedCAM` chooses).
+
+Which map the pseudo-labels come from (``labels``): ``'refined'`` (the combined map above) or ``'agree'``
+(the agreement band: each map is thresholded by the same rule, each with its own per-image thresholds, and a
+pixel keeps a label only where both maps give it, else 255, "don't know"; see
+:func:`~mmwsss.cam.pseudo_labels.agreement_labels`). Spread of the refinement into look-alike texture and raw
+evidence the refinement moved off are both left to the segmenter instead of being taught as defect or as
+background. The maps themselves (``eval_cams.py``, overlays) are the same either way.
 """
 import math
 from typing import List, Sequence, Tuple
@@ -37,6 +44,7 @@ from .erasure_selection import ERASURE_RULES, ErasureSelection
 
 EPS = 1e-8
 COMBINE_MODES = ('replace', 'max', 'geomean', 'extent', 'erasure')
+LABEL_SOURCES = ('refined', 'agree')
 
 
 def _offsets(dilations: Sequence[int]) -> List[Tuple[int, int, int]]:
@@ -52,10 +60,12 @@ class PixelAdaptiveRefinement:
         w2: weight of the distance term (a small pull towards the local mean).
         combine: ``'replace'``, ``'max'``, ``'geomean'``, ``'extent'`` or ``'erasure'`` (see the module docstring).
         erasure_rule: with ``combine='erasure'``, the :class:`~mmwsss.cam.erasure_selection.ErasureSelection` rule.
+        labels: ``'refined'`` or ``'agree'``: which map(s) the pseudo-labels come from (module docstring).
     """
 
     def __init__(self, dilations: Sequence[int] = (1, 2, 4, 8, 12, 24), num_iter: int = 10, w1: float = 0.3,
-                 w2: float = 0.01, combine: str = 'replace', erasure_rule: str = 'decision') -> None:
+                 w2: float = 0.01, combine: str = 'replace', erasure_rule: str = 'decision',
+                 labels: str = 'refined') -> None:
         dilations = [int(d) for d in dilations]
         if not dilations or min(dilations) < 1:
             raise ValueError(f'refine.dilations must be positive integers, got {dilations}')
@@ -70,6 +80,9 @@ class PixelAdaptiveRefinement:
         if erasure_rule not in ERASURE_RULES:
             raise ValueError(f'refine.erasure_rule must be one of {ERASURE_RULES}, got {erasure_rule!r}')
         self.erasure_rule = erasure_rule
+        if labels not in LABEL_SOURCES:
+            raise ValueError(f'refine.labels must be one of {LABEL_SOURCES}, got {labels!r}')
+        self.labels = labels
         self.offsets = _offsets(dilations)
         self.pad = max(dilations)
 
@@ -149,11 +162,16 @@ class RefinedCAM:
         return getattr(self.cam, name)
 
     def __call__(self, inputs: Tensor, class_mask: Tensor) -> Tensor:
+        """(N, 3, H, W) inputs, (N, K) bool -> (N, K, H, W) refined maps in [0, 1]."""
+        return self.maps_and_raw(inputs, class_mask)[0]
+
+    def maps_and_raw(self, inputs: Tensor, class_mask: Tensor) -> Tuple[Tensor, Tensor]:
+        """The refined maps and the wrapped method's raw ones, both (N, K, H, W) at the input size."""
         mask = class_mask.bool().to(inputs.device)
         raw = self.cam(inputs, class_mask)
         refined = self.refinement(inputs, raw, mask)
-        if self.selection is None:
-            return refined
         if raw.shape[-2:] != refined.shape[-2:]:
             raw = F.interpolate(raw, size=refined.shape[-2:], mode='bilinear', align_corners=False)
-        return self.selection(inputs, [raw, refined], mask)
+        if self.selection is None:
+            return refined, raw
+        return self.selection(inputs, [raw, refined], mask), raw

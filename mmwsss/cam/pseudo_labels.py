@@ -37,3 +37,17 @@ def cams_to_pseudo_labels(cams: Tensor, class_mask: Tensor, bg_thr: Union[float,
     labels[scores < bg[:, None, None]] = 0
     labels[~mask.any(1)] = 0
     return labels
+
+
+def agreement_labels(labels: Tensor, other: Tensor) -> Tensor:
+    """The agreement band of two label maps of the same image(s): ``labels`` where ``labels == other``, else
+    ``255`` (so a pixel that either map leaves undecided stays undecided).
+
+    Args:
+        labels, other: (..., H, W) uint8 label maps in {0, 1..K, 255}, e.g. from the refined and the raw CAM.
+    Returns:
+        the same shape and dtype.
+    """
+    if labels.shape != other.shape:
+        raise ValueError(f'label maps must have the same shape, got {tuple(labels.shape)} and {tuple(other.shape)}')
+    return torch.where(labels == other, labels, torch.full_like(labels, IGNORE_INDEX))
