@@ -86,7 +86,7 @@ def test_class_slots_equal_one_pass_per_class_in_fewer_backward_passes(method, m
     monkeypatch.setattr(torch.autograd, 'grad', counting_grad)
     slotted = cam(x, mask)
     slot_passes = len(calls)
-    cam.class_slots = False
+    cam.per_image_classes = False
     per_class = cam(x, mask)
     assert (slot_passes, len(calls) - slot_passes) == (2, 3)
     torch.testing.assert_close(slotted, per_class, atol=1e-5, rtol=0)

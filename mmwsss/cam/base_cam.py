@@ -86,7 +86,7 @@ class BaseCAM(metaclass=ABCMeta):
     needs_gradients: bool = True
     #: whether the weights depend on the class only through the gradients, so one backward pass can serve a
     #: different class per image (class slots); False (or a gradient-free method): one pass per class
-    class_slots: bool = True
+    per_image_classes: bool = True
 
     def __init__(self,
                  model: nn.Module,
@@ -122,7 +122,7 @@ class BaseCAM(metaclass=ABCMeta):
         Args:
             activations: (N, C, h, w). gradients: (N, C, h, w) or None if ``needs_gradients`` is False.
             class_idx: the class k whose map is computed (same for the whole batch); with class slots an
-                (N,) tensor of each image's class (methods with ``class_slots = True`` do not read it).
+                (N,) tensor of each image's class (methods with ``per_image_classes = True`` do not read it).
         Returns:
             (N, C, 1, 1) channel weights or (N, C, h, w) element-wise weights.
         """
@@ -179,7 +179,7 @@ class BaseCAM(metaclass=ABCMeta):
             cams = inputs.new_zeros((inputs.shape[0], class_mask.shape[1], *size))
             self.current_inputs = inputs.detach()
             try:
-                if self.needs_gradients and self.class_slots:
+                if self.needs_gradients and self.per_image_classes:
                     for select in class_slots(class_mask):
                         grads = self.backward_gradients((logits * select).sum(), acts)
                         classes = select.long().argmax(1)
