@@ -32,6 +32,13 @@ def test_score_label_folder(tiny_synthetic, tmp_path):
     empty = score_label_folder(str(tmp_path), tiny_synthetic, 'train', ['background', 'scratch', 'pit', 'stain'])
     assert empty['defect_iou'] == {'scratch': 0.0, 'pit': 0.0, 'stain': 0.0}
     assert 0.8 < empty['iou']['background'] < 1.0
+    # the GT with every defect pixel set to 255: as background the defects score 0, left out background is exact
+    for n in names:
+        gt = cv2.imread(os.path.join(tiny_synthetic, 'ann_dir', 'train', n[:-4] + '.png'), cv2.IMREAD_UNCHANGED)
+        cv2.imwrite(str(tmp_path / (n[:-4] + '.png')), np.where(gt > 0, 255, gt).astype(np.uint8))
+    banded = score_label_folder(str(tmp_path), tiny_synthetic, 'train', ['background', 'scratch', 'pit', 'stain'])
+    assert banded['defect_miou'] == 0.0 and banded['iou']['background'] == empty['iou']['background']
+    assert banded['decided']['iou']['background'] == 1.0 and 0 < banded['ignored_fraction'] < 0.2
 
 
 def test_exact_match_accuracy_through_registry():

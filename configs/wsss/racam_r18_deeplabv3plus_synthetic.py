@@ -1,6 +1,6 @@
 # The demo (`make demo`): the whole weakly supervised pipeline on the embedded synthetic set with this project's
 # method. Region-Aware CAM pseudo-labels (FGBP + region-aware fusion + image-adaptive refinement; GT-free per-image
-# Otsu thresholds) train the segmenter (the small-defect recipe: class-balanced sampling, CE + Dice, 1600 iterations)
+# Otsu thresholds) train the segmenter (the small-defect recipe: class-balanced sampling, CE + Dice, 1400 iterations)
 # whose backbone starts from the trained classifier (same architecture, image labels only); Grad-CAM's pseudo-labels
 # from the same classifier under the same rule are scored beside them, not trained on: results.md names both.
 _base_ = './gradcam_r18_deeplabv3plus_synthetic.py'

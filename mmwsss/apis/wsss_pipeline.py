@@ -537,7 +537,10 @@ class WSSSPipeline:
             if 'not_measured' in scores:
                 return dict(miou=None, defect_miou=None, defect_iou={c: None for c in classes[1:]},
                             ignored_fraction=None, not_measured=scores['not_measured'])
-            return {k: scores[k] for k in ('miou', 'defect_miou', 'defect_iou', 'ignored_fraction')}
+            out = {k: scores[k] for k in ('miou', 'defect_miou', 'defect_iou', 'ignored_fraction')}
+            if 'decided' in scores:  # the band left out (folders scored before this key existed lack it)
+                out['decided'] = {k: scores['decided'][k] for k in ('miou', 'defect_miou', 'defect_iou')}
+            return out
 
         out = dict(
             dataset=self.cfg.dataset_name,

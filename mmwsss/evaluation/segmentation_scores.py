@@ -54,9 +54,12 @@ def summarize_iou(iou: Tensor, class_names: Sequence[str]) -> Dict:
 def score_label_folder(pred_dir: str, data_root: str, split: str, class_names: Sequence[str],
                        ignore_as: Optional[int] = 0) -> Dict:
     """Score every ``<stem>.png`` in ``pred_dir`` against ``data_root/ann_dir/<split>`` (all images of
-    the split). Returns :func:`summarize_iou` plus ``ignored_fraction`` and ``images``."""
+    the split). Returns :func:`summarize_iou` (255 counted as ``ignore_as``) plus ``ignored_fraction``,
+    ``images`` and ``decided``: :func:`summarize_iou` over the pixels the labels decide (255 left out), how right
+    pseudo-labels are where they speak."""
     num_classes = len(class_names)
     cm = torch.zeros(num_classes, num_classes, dtype=torch.long)
+    cm_decided = torch.zeros_like(cm)
     ignored = total = 0
     entries: List = read_image_labels(labels_file(data_root, split))
     for name, _ in entries:
@@ -69,6 +72,8 @@ def score_label_folder(pred_dir: str, data_root: str, split: str, class_names: S
         ignored += int((pred == IGNORE_INDEX).sum())
         total += pred.numel()
         cm += confusion_matrix(pred, gt, num_classes, ignore_as)
+        cm_decided += confusion_matrix(pred, gt, num_classes, None)
     out = summarize_iou(iou_from_confusion(cm), list(class_names))
-    out.update(ignored_fraction=round(ignored / max(total, 1), 4), images=len(entries))
+    out.update(ignored_fraction=round(ignored / max(total, 1), 4), images=len(entries),
+               decided=summarize_iou(iou_from_confusion(cm_decided), list(class_names)))
     return out
