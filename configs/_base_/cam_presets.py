@@ -10,6 +10,7 @@ cam_presets = dict(
     racam_extent=dict(method='racam', extent_scale=0.1),  # detail only for small regions (earlier design)
     racam_ms=dict(method='racam', scales=[1.0, 1.5], flip=True),  # multi-scale + flip inference (MultiScaleCAM)
     racam_norefine=dict(method='racam', refine=None),  # no image-adaptive refinement
+    racam_refined_labels=dict(method='racam', refine=dict()),  # pseudo-labels from the refined map alone
     # refinement variants (PixelAdaptiveRefinement options), and a baseline with the same refinement
     racam_par_s=dict(method='racam', refine=dict(dilations=[1, 2, 4], num_iter=5)),  # short range
     racam_par_m=dict(method='racam', refine=dict(dilations=[1, 2, 4, 8], num_iter=10)),  # medium range

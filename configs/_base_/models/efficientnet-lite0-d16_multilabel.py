@@ -40,8 +40,9 @@ model = dict(
             guided=True,
             filter_points='relu',
             filter_deepest=False,
-            # image-adaptive refinement of the fused map (PixelAdaptiveRefinement, training-free)
-            refine=dict()),
+            # image-adaptive refinement of the fused map (PixelAdaptiveRefinement, training-free); pseudo-labels
+            # where the raw and the refined map's labels agree, 255 elsewhere (labels='refined': the refined map's)
+            refine=dict(labels='agree')),
         loss=dict(type='CrossEntropyLoss', use_sigmoid=True, loss_weight=1.0)))
 # layers: 2 = stride 4 (24 ch), 3 = stride 8 (40 ch), 4 = stride 16 (80 ch), 8 = head conv (1280 ch, stride 16)
 # baselines (`cam.method` or eval_cams --methods) use cam.target_layers unless a preset says otherwise

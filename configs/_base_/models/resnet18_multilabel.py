@@ -43,8 +43,9 @@ model = dict(
             guided=True,
             filter_points='relu',
             filter_deepest=False,
-            # image-adaptive refinement of the fused map (PixelAdaptiveRefinement, training-free)
-            refine=dict()),
+            # image-adaptive refinement of the fused map (PixelAdaptiveRefinement, training-free); pseudo-labels
+            # where the raw and the refined map's labels agree, 255 elsewhere (labels='refined': the refined map's)
+            refine=dict(labels='agree')),
         loss=dict(type='CrossEntropyLoss', use_sigmoid=True, loss_weight=1.0)))
 # CAM settings read by tools/generate_pseudo_labels.py and the pipeline (CLI / pipeline config override)
 cam = dict(method='gradcam', target_layers=['backbone.layer4'], threshold_rule=dict(type='otsu', bg_ratio=0.5))
