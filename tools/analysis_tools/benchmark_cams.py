@@ -93,6 +93,8 @@ def make_runners(args, cfg, model, num_classes):
 
 def main():
     args = parse_args()
+    if args.classes < 1:
+        raise ValueError(f'--classes must be >= 1 (distinct classes spread over the batch), got {args.classes}')
     cfg = prepare_config(args.config, cfg_options=args.cfg_options)
     with DefaultScope.overwrite_default_scope(cfg.get('default_scope', 'mmpretrain')):
         model = build_model(cfg, args.checkpoint, args.device)
