@@ -70,13 +70,26 @@ def test_defect_centered_crop_always_holds_the_rare_defect():
         build_transform(dict(type='DefectCenteredCrop', crop_size=(4, 4), prob=1.5))
 
 
-def test_amp_on_cpu_is_bf16_autocast_with_fp32_weights():
+def test_amp_on_cpu_without_native_bf16_stays_fp32(monkeypatch):
+    from mmengine.config import Config
+
+    from mmwsss.apis import runner_config
+    if torch.cuda.is_available():
+        pytest.skip('a GPU is present: --amp picks mmengine AmpOptimWrapper (fp16) there')
+    monkeypatch.setattr(runner_config, 'cpu_has_native_bf16', lambda: False)
+    cfg = Config(dict(optim_wrapper=dict(type='OptimWrapper', optimizer=dict(type='SGD', lr=0.1))))
+    runner_config.enable_amp(cfg)
+    assert cfg.optim_wrapper == dict(type='OptimWrapper', optimizer=dict(type='SGD', lr=0.1))
+
+
+def test_amp_on_cpu_is_bf16_autocast_with_fp32_weights(monkeypatch):
     from mmengine.config import Config
     from mmengine.registry import OPTIM_WRAPPERS
 
-    from mmwsss.apis import enable_amp
+    from mmwsss.apis import enable_amp, runner_config
     if torch.cuda.is_available():
         pytest.skip('a GPU is present: --amp picks mmengine AmpOptimWrapper (fp16) there')
+    monkeypatch.setattr(runner_config, 'cpu_has_native_bf16', lambda: True)  # the choice, on any CPU
     cfg = Config(dict(optim_wrapper=dict(type='OptimWrapper', optimizer=dict(type='SGD', lr=0.1))))
     enable_amp(cfg)
     assert cfg.optim_wrapper.type == 'CPUAmpOptimWrapper' and cfg.optim_wrapper.dtype == 'bfloat16'

@@ -8,6 +8,7 @@ from mmengine.config import Config
 from mmengine.logging import print_log
 from mmengine.runner import Runner
 
+from mmwsss.engine.optimizers.cpu_amp_optim_wrapper import cpu_has_native_bf16
 from mmwsss.utils import check_cfg_options
 
 
@@ -16,7 +17,8 @@ def enable_amp(cfg: Config) -> None:
 
     With a GPU (CUDA / NPU / MLU / MUSA): mmengine's ``AmpOptimWrapper`` (fp16 autocast, dynamic loss
     scaling). Without one: :class:`~mmwsss.engine.CPUAmpOptimWrapper` (bf16 autocast on the CPU, no loss
-    scaling needed), since mmengine's wrapper refuses to build there.
+    scaling needed), since mmengine's wrapper refuses to build there; on a CPU without native bf16
+    (:func:`~mmwsss.engine.optimizers.cpu_amp_optim_wrapper.cpu_has_native_bf16`) training stays fp32, with a warning.
     """
     from mmengine.device import get_device
     wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
@@ -26,6 +28,10 @@ def enable_amp(cfg: Config) -> None:
     if wrapper != 'OptimWrapper':
         raise ValueError(f'--amp needs optim_wrapper.type OptimWrapper, got {wrapper}')
     if get_device() == 'cpu':
+        if not cpu_has_native_bf16():
+            print_log('--amp: this CPU has no native bf16 (AVX-512 BF16 / AMX), where bf16 autocast is slower than '
+                      'fp32: training stays fp32', logger='current', level=logging.WARNING)
+            return
         cfg.optim_wrapper.type = 'CPUAmpOptimWrapper'
         cfg.optim_wrapper.dtype = 'bfloat16'
     else:

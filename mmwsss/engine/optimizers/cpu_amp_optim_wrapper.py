@@ -14,6 +14,13 @@ from mmengine.registry import OPTIM_WRAPPERS
 from torch import nn
 
 
+def cpu_has_native_bf16() -> bool:
+    """Whether this CPU computes bf16 natively (x86 AVX-512 BF16 or AMX). Elsewhere bf16 autocast is emulated
+    and slower than fp32, so ``--amp`` keeps fp32 there."""
+    checks = (getattr(torch.cpu, name, None) for name in ('_is_avx512_bf16_supported', '_is_amx_tile_supported'))
+    return any(check() for check in checks if check is not None)
+
+
 @OPTIM_WRAPPERS.register_module()
 class CPUAmpOptimWrapper(OptimWrapper):
     """Args:
