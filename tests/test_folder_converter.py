@@ -207,6 +207,24 @@ def test_identical_image_in_two_defect_folders_is_multi_label(tmp_path):
         convert_folders(images, str(tmp_path / 'out3'), ok=['good'], multi_label=True)
 
 
+def test_generated_lite0_configs_use_the_2000_iteration_recipe(tmp_path):
+    images, masks = make_tree(str(tmp_path / 'src'))
+    out = str(tmp_path / 'out')
+    convert_folders(images, out, ok=['good'], mask_root=masks)
+    paths = write_dataset_configs(out, str(tmp_path / 'cfg'), 'line3', template='lite0')
+    seg_cfg = Config.fromfile(paths['segmenter'])
+    # DeepLabV3+ at 256x256, 2000 iterations validated every 500, this data's 3 classes
+    assert seg_cfg.model.decode_head.type == 'DepthwiseSeparableASPPHead'
+    assert seg_cfg.model.decode_head.num_classes == 3 and seg_cfg.model.auxiliary_head.num_classes == 3
+    assert seg_cfg.train_cfg.max_iters == 2000 and seg_cfg.train_cfg.val_interval == 500
+    assert seg_cfg.train_dataloader.dataset.dataset.data_root == osp.abspath(out)
+    pipe = Config.fromfile(paths['pipeline'])
+    assert pipe.segmenter.amp is True and pipe.fully_supervised.amp is True
+    assert pipe.cam.method == 'racam' and pipe.cam.threshold_rule == dict(type='otsu', bg_ratio=0.5)
+    gt_cfg = Config.fromfile(paths['segmenter_gt'])
+    assert gt_cfg.train_dataloader.dataset.pseudo_label_dir is None and gt_cfg.model.decode_head.num_classes == 3
+
+
 def test_refuses_output_inside_source(tmp_path):
     images, _ = make_tree(str(tmp_path / 'src'), masks=False)
     with pytest.raises(DatasetLayoutError, match='must not contain each other'):

@@ -4,7 +4,7 @@
 
     from mmwsss.apis import DefectInferencer
     inferencer = DefectInferencer('work_dirs/line3/segmenter/line3_segmenter.py',
-                                  'work_dirs/line3/segmenter/iter_1000.pth')  # decision.json found beside it
+                                  'work_dirs/line3/segmenter/iter_2000.pth')  # decision.json found beside it
     for result in inferencer(['new/0001.png', 'new/0002.png']):
         print(result['image'], result['decision'], result['classes'])
 
