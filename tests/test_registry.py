@@ -46,3 +46,26 @@ def test_configs_parse_and_import_mmwsss(repo_root):
     for f in files:
         cfg = Config.fromfile(f)
         assert cfg.custom_imports == dict(imports=['mmwsss'], allow_failed_imports=False), f
+
+
+def test_two_hour_mtd_pipeline_trains_one_recipe_weak_and_full(repo_root):
+    """The 2-hour MTD pipeline: 4 classifier epochs; the weak segmenter and the fully supervised bound are the same
+    FPN small-defect recipe (model, crops, sampler, 2000 iterations, bf16) and differ only in their labels."""
+    import os.path as osp
+
+    from mmengine.config import Config
+    wsss = osp.join(repo_root, 'configs', 'wsss')
+    pipe = Config.fromfile(osp.join(wsss, 'racam_lite0_fpn-dcrop128-balanced_mtd.py'))
+    assert pipe.classifier.cfg_options == {'train_cfg.max_epochs': 4}
+    assert pipe.segmenter.amp is True and pipe.fully_supervised.amp is True
+    assert pipe.cam.method == 'racam' and pipe.cam.threshold_rule == dict(type='otsu', bg_ratio=0.5)
+    weak = Config.fromfile(osp.join(wsss, pipe.segmenter.config))
+    full = Config.fromfile(osp.join(wsss, pipe.fully_supervised.config))
+    assert weak.model.decode_head.type == full.model.decode_head.type == 'FPNHead'
+    assert weak.train_cfg.max_iters == full.train_cfg.max_iters == 2000
+    assert weak.train_dataloader.sampler == full.train_dataloader.sampler
+    assert weak.train_dataloader.sampler.type == 'ClassBalancedSampler'
+    assert weak.train_dataloader.dataset.dataset.pipeline == full.train_dataloader.dataset.dataset.pipeline
+    assert any(t['type'] == 'DefectCenteredCrop' for t in weak.train_dataloader.dataset.dataset.pipeline)
+    assert weak.train_dataloader.dataset.pseudo_label_dir is not None
+    assert full.train_dataloader.dataset.pseudo_label_dir is None
