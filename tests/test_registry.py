@@ -69,3 +69,42 @@ def test_two_hour_mtd_pipeline_trains_one_recipe_weak_and_full(repo_root):
     assert any(t['type'] == 'DefectCenteredCrop' for t in weak.train_dataloader.dataset.dataset.pipeline)
     assert weak.train_dataloader.dataset.pseudo_label_dir is not None
     assert full.train_dataloader.dataset.pseudo_label_dir is None
+
+
+def _flat(node, prefix=''):
+    """Nested dicts / lists -> {'a.b[0].c': leaf}."""
+    if isinstance(node, dict):
+        return {k: v for key, val in node.items() for k, v in _flat(val, f'{prefix}.{key}').items()}
+    if isinstance(node, (list, tuple)) and any(isinstance(v, (dict, list, tuple)) for v in node):
+        return {k: v for i, val in enumerate(node) for k, v in _flat(val, f'{prefix}[{i}]').items()}
+    return {prefix: node}
+
+
+@pytest.mark.parametrize('name, num_classes, dataset_type', [
+    ('dagm', 11, 'DAGMDataset'), ('ksdd2', 2, 'KSDD2Dataset'), ('neu-seg', 4, 'NEUSegDataset')])
+def test_public_set_segmenters_are_the_folder_converter_recipe(repo_root, name, num_classes, dataset_type):
+    """A public set's weak segmenter is the folder converter's lite0 template (DeepLabV3+ 256x256, 2000 it.) with
+    only the data set's identity changed (its `_base_/datasets/<set>_seg.py`); its GT variant differs in the labels."""
+    import os.path as osp
+
+    from mmengine.config import Config
+
+    from mmwsss.apis.config_generation import TEMPLATES
+    seg = osp.join(repo_root, 'configs', 'segmenter')
+    template = _flat(Config.fromfile(osp.join(repo_root, 'configs', TEMPLATES['lite0']['segmenter'])).to_dict())
+    prefix = osp.join(seg, 'deeplabv3plus_efficientnet-lite0-d16_in1k-pre_1xb8-2k')
+    weak_cfg = Config.fromfile(f'{prefix}_{name}-pseudo-256x256.py')
+    weak = _flat(weak_cfg.to_dict())
+    differ = {k for k in set(template) | set(weak) if template.get(k) != weak.get(k)}
+    identity = {'.dataset_type', '.data_root', '.pseudo_label_dir', '.num_classes', '.model.decode_head.num_classes',
+                '.model.auxiliary_head.num_classes', '.train_dataloader.dataset.pseudo_label_dir'}
+    identity |= {f'.{split}_dataloader.dataset{inner}.{key}' for split in ('train', 'val', 'test')
+                 for inner in ('', '.dataset') for key in ('type', 'data_root')}
+    assert differ <= identity, sorted(differ - identity)
+    assert weak_cfg.model.decode_head.num_classes == num_classes and weak_cfg.train_cfg.max_iters == 2000
+    assert weak_cfg.test_dataloader.dataset.type == dataset_type
+    assert weak_cfg.train_dataloader.dataset.dataset.type == dataset_type
+    full = Config.fromfile(f'{prefix}_{name}-256x256.py')
+    assert full.train_dataloader.dataset.pseudo_label_dir is None
+    full.train_dataloader.dataset.pseudo_label_dir = weak_cfg.train_dataloader.dataset.pseudo_label_dir
+    assert _flat(full.to_dict()) == weak

@@ -1,12 +1,8 @@
 # Multi-label CAM classifier on KolektorSDD2 (one defect class; images about 230x630, resized to 256x256):
 # the MTD recipe (ImageNet EfficientNet-Lite0, class-balanced sampling, AdamW, 12 epochs) on another data set.
-_base_ = './efficientnet-lite0-d16_in1k-pre_1xb16-12e_mtd-256x256.py'
+_base_ = [
+    '../_base_/models/efficientnet-lite0-d16_multilabel.py', '../_base_/datasets/ksdd2_cls.py',
+    '../_base_/schedules/schedule_cls_adamw.py', '../_base_/cls_runtime.py'
+]
 custom_imports = dict(imports=['mmwsss'], allow_failed_imports=False)
-data_root = 'data/ksdd2'
 model = dict(data_preprocessor=dict(num_classes=1), head=dict(num_classes=1))
-_data = dict(type='KSDD2ClsDataset', data_root=data_root)
-train_dataloader = dict(dataset=dict(dataset=_data))  # inside ClassBalancedDataset
-val_dataloader = dict(dataset=_data)
-test_dataloader = dict(dataset=_data)
-cam_dataloader = dict(dataset=_data)
-del _data

@@ -1,12 +1,12 @@
 # The weakly supervised pipeline on DAGM 2007 (ten textures, class N = ClassN defect; weak ellipse masks):
 # ImageNet EfficientNet-Lite0 classifier -> Region-Aware CAM pseudo-labels -> DeepLabV3+ (+ GT-trained reference).
 # Put the published data at data_preparation.src (or --cfg-options data_preparation.src=PATH); it is converted to
-# data_root on the first run. Thresholds are MTD's: re-pick them with tools/analysis_tools/eval_cams.py.
+# data_root on the first run. Pseudo-label thresholds come from each image's own CAM (Otsu): no MTD number.
 _base_ = './racam_lite0_deeplabv3plus_mtd.py'
 custom_imports = dict(imports=['mmwsss'], allow_failed_imports=False)
 dataset_name = 'dagm'
 data_root = 'data/dagm'
 data_preparation = dict(_delete_=True, type='dagm', src='data/raw/DAGM', val_fraction=0.1, seed=0)
 classifier = dict(config='../classifier/efficientnet-lite0-d16_in1k-pre_1xb16-12e_dagm-256x256.py')
-segmenter = dict(config='../segmenter/deeplabv3plus_efficientnet-lite0-d16_in1k-pre_1xb8-1k_dagm-pseudo-256x256.py')
-fully_supervised = dict(config='../segmenter/deeplabv3plus_efficientnet-lite0-d16_in1k-pre_1xb8-1k_dagm-256x256.py')
+segmenter = dict(amp=True, config='../segmenter/deeplabv3plus_efficientnet-lite0-d16_in1k-pre_1xb8-2k_dagm-pseudo-256x256.py')
+fully_supervised = dict(amp=True, config='../segmenter/deeplabv3plus_efficientnet-lite0-d16_in1k-pre_1xb8-2k_dagm-256x256.py')
