@@ -1,11 +1,11 @@
 """Test a classifier or segmenter checkpoint on its config's test split (mmseg's argument surface).
 
-    python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out DIR] [--show-dir DIR]
+    python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--show-dir DIR] [--tta]
 """
 import argparse
 import os
 
-from mmwsss.apis import build_runner, prepare_config, test_only_config
+from mmwsss.apis import build_runner, prepare_config, test_only_config, tta_config
 from mmwsss.utils import add_debug_flag, cfg_options_action, cli_main
 
 
@@ -15,6 +15,9 @@ def parse_args():
     parser.add_argument('checkpoint', help='checkpoint file (a pickle: load trusted files only)')
     parser.add_argument('--work-dir', help='the dir to save logs and metrics')
     parser.add_argument('--show-dir', help='segmenter: dir to save painted predictions')
+    parser.add_argument('--tta', action='store_true',
+                        help='segmenter: test-time augmentation, the class probabilities of each test image and its '
+                        'left-right and top-bottom mirrors averaged (FlipTTAModel)')
     parser.add_argument('--data-root', help='override every data_root in the config')
     parser.add_argument('--cfg-options', nargs='+', action=cfg_options_action(), help='override config settings')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
@@ -31,6 +34,8 @@ def main():
     cfg = prepare_config(args.config, work_dir=args.work_dir, cfg_options=args.cfg_options,
                          launcher=args.launcher, data_root=args.data_root)
     cfg = test_only_config(cfg, args.checkpoint)
+    if args.tta:
+        cfg = tta_config(cfg)
     if args.show_dir:
         hook = cfg.default_hooks.get('visualization')
         if hook is None or hook.get('type') != 'SegVisualizationHook':

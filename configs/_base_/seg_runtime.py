@@ -9,6 +9,8 @@ log_processor = dict(by_epoch=False)
 # mask-free convergence signal: how much the validation predictions changed since the last validation
 # (val/defect_change, val/pixel_change; mmwsss/engine/hooks/prediction_change_hook.py)
 custom_hooks = [dict(type='PredictionChangeHook')]
+# tools/test.py --tta: the test split seen as is and mirrored both ways, class probabilities averaged
+tta_model = dict(type='FlipTTAModel')
 # local files (vis_data/) + TensorBoard (`tensorboard --logdir <work_dir>`); drop one with
 # --cfg-options "visualizer.vis_backends=[dict(type='LocalVisBackend')]"
 vis_backends = [dict(type='LocalVisBackend'), dict(type='TensorboardVisBackend')]

@@ -104,6 +104,43 @@ def test_only_config(cfg: Config, checkpoint: str) -> Config:
     return cfg
 
 
+# the views of flip_tta_pipeline: the image itself (first: its metainfo and GT are the merged sample's), mirrored
+# left-right, mirrored top-bottom
+TTA_FLIPS = (dict(type='RandomFlip', prob=0.0, direction='horizontal'),
+             dict(type='RandomFlip', prob=1.0, direction='horizontal'),
+             dict(type='RandomFlip', prob=1.0, direction='vertical'))
+
+
+def flip_tta_pipeline(pipeline: list) -> list:
+    """A test pipeline -> its test-time-augmented form: mmcv ``TestTimeAug`` with the views :data:`TTA_FLIPS`
+    after the steps that size the image (loading, resizing) and before the mask loading and packing, so every
+    view carries the GT mask in the image's own frame (mmseg's tta_pipeline layout)."""
+    late = ('LoadAnnotations', 'PackSegInputs')
+    split = next((i for i, step in enumerate(pipeline) if step.get('type') in late), len(pipeline))
+    if split == 0 or pipeline[0].get('type') != 'LoadImageFromFile':
+        raise ValueError('--tta needs a test pipeline that starts with LoadImageFromFile, got '
+                         f"{[step.get('type') for step in pipeline]}")
+    steps = [copy.deepcopy(pipeline[i:i + 1]) for i in range(1, split)]
+    rest = [copy.deepcopy(pipeline[i:i + 1]) for i in range(split, len(pipeline))]
+    views = [copy.deepcopy(list(TTA_FLIPS))]
+    return [copy.deepcopy(pipeline[0]), dict(type='TestTimeAug', transforms=steps + views + rest)]
+
+
+def tta_config(cfg: Config) -> Config:
+    """mmseg's ``--tta`` on a copy of a segmenter config: the test split through :func:`flip_tta_pipeline` (or the
+    config's own ``tta_pipeline``), the model wrapped by the config's ``tta_model``
+    (:class:`~mmwsss.models.FlipTTAModel` in ``configs/_base_/seg_runtime.py``)."""
+    if cfg.get('tta_model') is None:
+        raise ValueError('--tta: the config has no tta_model; add tta_model = dict(type=\'FlipTTAModel\') '
+                         '(segmenter configs inherit it from configs/_base_/seg_runtime.py)')
+    cfg = copy.deepcopy(cfg)
+    dataset = cfg.test_dataloader.dataset
+    dataset.pipeline = cfg.get('tta_pipeline') or flip_tta_pipeline(dataset.pipeline)
+    cfg.tta_model.module = cfg.model
+    cfg.model = cfg.tta_model
+    return cfg
+
+
 # mmseg PackSegInputs' default meta keys, plus the image-level classes ImageLevelMetric reads
 IMAGE_LEVEL_META_KEYS = ('img_path', 'seg_map_path', 'ori_shape', 'img_shape', 'pad_shape', 'scale_factor', 'flip',
                          'flip_direction', 'reduce_zero_label', 'image_labels')

@@ -1,0 +1,49 @@
+"""``FlipTTAModel`` (mmseg MODELS): test-time augmentation of a segmenter by flips, class probabilities averaged.
+
+The test pipeline's :func:`mmwsss.apis.flip_tta_pipeline` (mmcv ``TestTimeAug``) gives ``V`` views of each image:
+itself, mirrored left-right and top-bottom (defect tiles have no orientation). mmseg's segmentor puts each view's
+logits ``z_v`` (C, H, W) back into the original frame (un-flip, remove padding, resize to the original size); the
+merged prediction is
+
+    p = 1/V sum_v softmax(z_v)          pred = argmax_c p          seg_logits = log p
+
+(one output channel: ``p = 1/V sum_v sigmoid(z_v)``, ``pred = p > threshold``, ``seg_logits = logit p``).
+Unlike mmseg's ``SegTTAModel`` the merged sample keeps ``seg_logits`` (softmax of ``log p`` is ``p``), so the
+pixel-level metrics (AUROC, AUPRO) and the OK / NG decision read the averaged probabilities, and it keeps the first
+view's metainfo and GT mask (the first view is the image itself).
+"""
+from typing import List
+
+import torch
+from mmengine.structures import PixelData
+from mmseg.models.segmentors import SegTTAModel
+from mmseg.registry import MODELS
+from mmseg.structures import SegDataSample
+
+EPS = 1e-6
+
+
+@MODELS.register_module()
+class FlipTTAModel(SegTTAModel):
+    """``module``: the segmenter config (``tools/test.py --tta`` wraps the config's model)."""
+
+    def merge_preds(self, data_samples_list: List[List[SegDataSample]]) -> List[SegDataSample]:
+        """Per image, the list of its views' predictions -> one prediction (see the module docstring)."""
+        merged = []
+        for views in data_samples_list:
+            logits = torch.stack([view.seg_logits.data.float() for view in views])  # (V, C, H, W)
+            first = views[0]
+            out = SegDataSample(metainfo=first.metainfo)
+            if logits.shape[1] > 1:
+                prob = logits.softmax(1).mean(0)
+                pred, seg_logits = prob.argmax(0, keepdim=True), prob.clamp(min=EPS).log()
+            else:
+                prob = logits.sigmoid().mean(0)
+                pred = (prob > self.module.decode_head.threshold).long()
+                seg_logits = torch.logit(prob, eps=EPS)
+            out.seg_logits = PixelData(data=seg_logits)
+            out.pred_sem_seg = PixelData(data=pred)
+            if 'gt_sem_seg' in first:
+                out.gt_sem_seg = first.gt_sem_seg
+            merged.append(out)
+        return merged

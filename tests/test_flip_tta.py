@@ -1,0 +1,101 @@
+"""Flip test-time augmentation: FlipTTAModel's merge rule, the TTA pipeline, and tools/test.py --tta end to end."""
+import math
+import os.path as osp
+import sys
+
+import pytest
+import torch
+
+R18 = 'configs/segmenter/deeplabv3plus_r18-d16_1xb8-400_synthetic-pseudo-128x128.py'
+
+
+def _tta_model(repo_root, data_root=None):
+    from mmengine.config import Config
+    from mmengine.registry import DefaultScope
+    from mmseg.registry import MODELS
+
+    from mmwsss.apis import set_data_root, tta_config
+    cfg = Config.fromfile(osp.join(repo_root, R18))
+    if data_root:
+        set_data_root(cfg._cfg_dict, data_root)
+    cfg = tta_config(cfg)
+    torch.manual_seed(0)
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        model = MODELS.build(cfg.model)
+    model.module.init_weights()
+    return cfg, model.eval()
+
+
+def test_merge_averages_class_probabilities(repo_root):
+    """Two views, two classes, two pixels: class-1 probabilities .75 / .25 and .5 / .25 average to .625 / .25."""
+    from mmengine.structures import PixelData
+    from mmseg.structures import SegDataSample
+    _, model = _tta_model(repo_root)
+    ln3 = math.log(3)
+    views = []
+    for defect_logits in ([ln3, -ln3], [0.0, -ln3]):
+        view = SegDataSample(metainfo=dict(img_path=f'{len(views)}.png'))
+        view.seg_logits = PixelData(data=torch.tensor([[[0.0, 0.0]], [defect_logits]]))
+        view.gt_sem_seg = PixelData(data=torch.tensor([[[1, 0]]]))
+        views.append(view)
+    merged, = model.merge_preds([views])
+    torch.testing.assert_close(merged.seg_logits.data.softmax(0)[1], torch.tensor([[0.625, 0.25]]))
+    assert merged.pred_sem_seg.data.tolist() == [[[1, 0]]]
+    assert merged.gt_sem_seg.data.tolist() == [[[1, 0]]] and merged.img_path == '0.png'  # the first view's
+
+
+def test_flip_tta_pipeline_puts_flips_between_sizing_and_masks():
+    from mmwsss.apis import flip_tta_pipeline
+    from mmwsss.apis.runner_config import TTA_FLIPS
+    test = [dict(type='LoadImageFromFile'), dict(type='Resize', scale=(256, 256), keep_ratio=False),
+            dict(type='LoadAnnotations'), dict(type='PackSegInputs')]
+    load, tta = flip_tta_pipeline(test)
+    assert load == test[0] and tta['type'] == 'TestTimeAug'
+    assert tta['transforms'] == [[test[1]], list(TTA_FLIPS), [test[2]], [test[3]]]
+    assert [v['prob'] for v in TTA_FLIPS] == [0.0, 1.0, 1.0]  # the image itself first
+    with pytest.raises(ValueError, match='starts with LoadImageFromFile'):
+        flip_tta_pipeline(test[1:])
+
+
+def test_tta_prediction_is_the_mean_of_the_unflipped_views(repo_root, tiny_synthetic):
+    """Through the registries and the real pipeline: the views are the image and its mirrors, and the merged
+    probabilities equal the mean of softmax(z(x)), flip_w(softmax(z(flip_w x))), flip_h(softmax(z(flip_h x)))."""
+    from mmengine.dataset import pseudo_collate
+    from mmengine.registry import DefaultScope
+    from mmseg.registry import DATASETS
+    from mmseg.structures import SegDataSample
+    cfg, model = _tta_model(repo_root, tiny_synthetic)
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        dataset = DATASETS.build(cfg.test_dataloader.dataset)
+        batch = pseudo_collate([dataset[0]])
+        with torch.no_grad():
+            merged, = model.test_step(batch)
+            image = batch['inputs'][0][0]
+            assert torch.equal(batch['inputs'][1][0], image.flip(-1))
+            assert torch.equal(batch['inputs'][2][0], image.flip(-2))
+            probs = []
+            for dims in ((), (-1, ), (-2, )):
+                plain = SegDataSample(metainfo=dict(img_shape=image.shape[-2:], ori_shape=image.shape[-2:]))
+                out, = model.module.test_step(dict(inputs=[image.flip(dims) if dims else image], data_samples=[plain]))
+                probs.append(out.seg_logits.data.softmax(0).flip(dims) if dims else out.seg_logits.data.softmax(0))
+    gt_shape = merged.gt_sem_seg.data.shape[-2:]
+    expected = torch.nn.functional.interpolate(torch.stack(probs).mean(0)[None], size=gt_shape, mode='bilinear')[0]
+    assert merged.seg_logits.data.shape[-2:] == gt_shape  # back at the original size, as without TTA
+    torch.testing.assert_close(merged.seg_logits.data.softmax(0), expected, atol=1e-4, rtol=1e-4)
+    assert torch.equal(merged.pred_sem_seg.data[0], merged.seg_logits.data.argmax(0))
+
+
+def test_test_tool_with_tta_writes_metrics(repo_root, tiny_synthetic, tmp_path, monkeypatch):
+    import json
+    import runpy
+    _, model = _tta_model(repo_root)
+    ckpt = tmp_path / 'seg.pth'
+    torch.save(dict(state_dict=model.module.state_dict(), meta=dict()), ckpt)
+    monkeypatch.setattr(sys, 'argv', ['test.py', osp.join(repo_root, R18), str(ckpt), '--tta', '--data-root',
+                                      tiny_synthetic, '--work-dir', str(tmp_path / 'work')])
+    runpy.run_path(osp.join(repo_root, 'tools', 'test.py'), run_name='__main__')
+    logs = list((tmp_path / 'work').rglob('*.json'))
+    scores = [json.loads(line) for f in logs for line in f.read_text().splitlines() if 'mIoU' in line]
+    assert scores and 0.0 <= scores[-1]['mIoU'] <= 100.0
+    log = ''.join(f.read_text() for f in (tmp_path / 'work').rglob('*.log'))
+    assert 'Load checkpoint from' in log and 'do not match exactly' not in log  # the weights went into the module
