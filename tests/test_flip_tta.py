@@ -55,6 +55,11 @@ def test_flip_tta_pipeline_puts_flips_between_sizing_and_masks():
     assert [v['prob'] for v in TTA_FLIPS] == [0.0, 1.0, 1.0]  # the image itself first
     with pytest.raises(ValueError, match='starts with LoadImageFromFile'):
         flip_tta_pipeline(test[1:])
+    _, scaled = flip_tta_pipeline(test, scales=[1.0, 1.5])  # 2 scales x 3 flips, after the test size
+    assert scaled['transforms'][1] == [dict(type='Resize', scale_factor=s, keep_ratio=True) for s in (1.0, 1.5)]
+    assert scaled['transforms'][2] == list(TTA_FLIPS) and scaled['transforms'][0] == [test[1]]
+    with pytest.raises(ValueError, match='positive'):
+        flip_tta_pipeline(test, scales=[1.0, 0])
 
 
 def test_tta_prediction_is_the_mean_of_the_unflipped_views(repo_root, tiny_synthetic):
@@ -91,8 +96,8 @@ def test_test_tool_with_tta_writes_metrics(repo_root, tiny_synthetic, tmp_path, 
     _, model = _tta_model(repo_root)
     ckpt = tmp_path / 'seg.pth'
     torch.save(dict(state_dict=model.module.state_dict(), meta=dict()), ckpt)
-    monkeypatch.setattr(sys, 'argv', ['test.py', osp.join(repo_root, R18), str(ckpt), '--tta', '--data-root',
-                                      tiny_synthetic, '--work-dir', str(tmp_path / 'work')])
+    monkeypatch.setattr(sys, 'argv', ['test.py', osp.join(repo_root, R18), str(ckpt), '--tta', '--tta-scales', '1.0',
+                                      '1.5', '--data-root', tiny_synthetic, '--work-dir', str(tmp_path / 'work')])
     runpy.run_path(osp.join(repo_root, 'tools', 'test.py'), run_name='__main__')
     logs = list((tmp_path / 'work').rglob('*.json'))
     scores = [json.loads(line) for f in logs for line in f.read_text().splitlines() if 'mIoU' in line]

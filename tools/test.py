@@ -1,6 +1,6 @@
 """Test a classifier or segmenter checkpoint on its config's test split (mmseg's argument surface).
 
-    python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--show-dir DIR] [--tta]
+    python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--show-dir DIR] [--tta [--tta-scales 1.0 1.25]]
 """
 import argparse
 import os
@@ -18,6 +18,8 @@ def parse_args():
     parser.add_argument('--tta', action='store_true',
                         help='segmenter: test-time augmentation, the class probabilities of each test image and its '
                         'left-right and top-bottom mirrors averaged (FlipTTAModel)')
+    parser.add_argument('--tta-scales', type=float, nargs='+', metavar='S',
+                        help='with --tta: also rescale each test image by these factors (e.g. 1.0 1.25)')
     parser.add_argument('--data-root', help='override every data_root in the config')
     parser.add_argument('--cfg-options', nargs='+', action=cfg_options_action(), help='override config settings')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
@@ -34,8 +36,10 @@ def main():
     cfg = prepare_config(args.config, work_dir=args.work_dir, cfg_options=args.cfg_options,
                          launcher=args.launcher, data_root=args.data_root)
     cfg = test_only_config(cfg, args.checkpoint)
+    if args.tta_scales and not args.tta:
+        raise ValueError('--tta-scales goes with --tta')
     if args.tta:
-        cfg = tta_config(cfg)
+        cfg = tta_config(cfg, args.tta_scales or (1.0, ))
     if args.show_dir:
         hook = cfg.default_hooks.get('visualization')
         if hook is None or hook.get('type') != 'SegVisualizationHook':

@@ -2,7 +2,7 @@
 import copy
 import logging
 import os.path as osp
-from typing import Any, Optional
+from typing import Any, Optional, Sequence
 
 from mmengine.config import Config
 from mmengine.logging import print_log
@@ -111,10 +111,15 @@ TTA_FLIPS = (dict(type='RandomFlip', prob=0.0, direction='horizontal'),
              dict(type='RandomFlip', prob=1.0, direction='vertical'))
 
 
-def flip_tta_pipeline(pipeline: list) -> list:
+def flip_tta_pipeline(pipeline: list, scales: Sequence[float] = (1.0, )) -> list:
     """A test pipeline -> its test-time-augmented form: mmcv ``TestTimeAug`` with the views :data:`TTA_FLIPS`
-    after the steps that size the image (loading, resizing) and before the mask loading and packing, so every
-    view carries the GT mask in the image's own frame (mmseg's tta_pipeline layout)."""
+    (times the rescalings by ``scales`` of the test size, aspect ratio kept, when other than ``(1.0, )``) after the
+    steps that size the image (loading, resizing) and before the mask loading and packing, so every view carries
+    the GT mask in the image's own frame (mmseg's tta_pipeline layout). The first view is the first scale's
+    unflipped image."""
+    scales = [float(s) for s in scales]
+    if not scales or min(scales) <= 0:
+        raise ValueError(f'TTA scales must be positive numbers, got {scales}')
     late = ('LoadAnnotations', 'PackSegInputs')
     split = next((i for i, step in enumerate(pipeline) if step.get('type') in late), len(pipeline))
     if split == 0 or pipeline[0].get('type') != 'LoadImageFromFile':
@@ -123,19 +128,22 @@ def flip_tta_pipeline(pipeline: list) -> list:
     steps = [copy.deepcopy(pipeline[i:i + 1]) for i in range(1, split)]
     rest = [copy.deepcopy(pipeline[i:i + 1]) for i in range(split, len(pipeline))]
     views = [copy.deepcopy(list(TTA_FLIPS))]
+    if scales != [1.0]:
+        views.insert(0, [dict(type='Resize', scale_factor=s, keep_ratio=True) for s in scales])
     return [copy.deepcopy(pipeline[0]), dict(type='TestTimeAug', transforms=steps + views + rest)]
 
 
-def tta_config(cfg: Config) -> Config:
+def tta_config(cfg: Config, scales: Sequence[float] = (1.0, )) -> Config:
     """mmseg's ``--tta`` on a copy of a segmenter config: the test split through :func:`flip_tta_pipeline` (or the
-    config's own ``tta_pipeline``), the model wrapped by the config's ``tta_model``
-    (:class:`~mmwsss.models.FlipTTAModel` in ``configs/_base_/seg_runtime.py``)."""
+    config's own ``tta_pipeline`` when ``scales`` is left at ``(1.0, )``), the model wrapped by the config's
+    ``tta_model`` (:class:`~mmwsss.models.FlipTTAModel` in ``configs/_base_/seg_runtime.py``)."""
     if cfg.get('tta_model') is None:
         raise ValueError('--tta: the config has no tta_model; add tta_model = dict(type=\'FlipTTAModel\') '
                          '(segmenter configs inherit it from configs/_base_/seg_runtime.py)')
     cfg = copy.deepcopy(cfg)
     dataset = cfg.test_dataloader.dataset
-    dataset.pipeline = cfg.get('tta_pipeline') or flip_tta_pipeline(dataset.pipeline)
+    own = cfg.get('tta_pipeline') if tuple(scales) == (1.0, ) else None
+    dataset.pipeline = own or flip_tta_pipeline(dataset.pipeline, scales)
     cfg.tta_model.module = cfg.model
     cfg.model = cfg.tta_model
     return cfg
