@@ -108,3 +108,23 @@ def test_public_set_segmenters_are_the_folder_converter_recipe(repo_root, name, 
     assert full.train_dataloader.dataset.pseudo_label_dir is None
     full.train_dataloader.dataset.pseudo_label_dir = weak_cfg.train_dataloader.dataset.pseudo_label_dir
     assert _flat(full.to_dict()) == weak
+
+
+def test_mtd_pipeline_trains_the_folder_converter_recipe(repo_root):
+    """The MTD lite0 pipeline (which the generated and the public-set pipelines inherit) trains the folder converter's
+    weak segmenter, and its fully supervised bound is that segmenter on the GT masks; both in mixed precision."""
+    import os.path as osp
+
+    from mmengine.config import Config
+
+    from mmwsss.apis.config_generation import TEMPLATES
+    wsss = osp.join(repo_root, 'configs', 'wsss')
+    pipe = Config.fromfile(osp.join(wsss, 'racam_lite0_deeplabv3plus_mtd.py'))
+    assert osp.normpath(osp.join(wsss, pipe.segmenter.config)) == osp.join(repo_root, 'configs',
+                                                                           TEMPLATES['lite0']['segmenter'])
+    assert pipe.segmenter.amp is True and pipe.fully_supervised.amp is True
+    weak = Config.fromfile(osp.join(wsss, pipe.segmenter.config))
+    full = Config.fromfile(osp.join(wsss, pipe.fully_supervised.config))
+    assert full.train_dataloader.dataset.pseudo_label_dir is None and weak.train_cfg.max_iters == 2000
+    full.train_dataloader.dataset.pseudo_label_dir = weak.train_dataloader.dataset.pseudo_label_dir
+    assert _flat(full.to_dict()) == _flat(weak.to_dict())

@@ -1,0 +1,5 @@
+# Fully supervised reference on MTD for the 256x256 weak recipe: the same segmenter and 2000-iteration schedule on
+# the GT masks of the training split.
+_base_ = './deeplabv3plus_efficientnet-lite0-d16_in1k-pre_1xb8-2k_mtd-pseudo-256x256.py'
+custom_imports = dict(imports=['mmwsss'], allow_failed_imports=False)
+train_dataloader = dict(dataset=dict(pseudo_label_dir=None))  # the GT masks of the training split
