@@ -44,6 +44,23 @@ def test_merge_averages_class_probabilities(repo_root):
     assert merged.gt_sem_seg.data.tolist() == [[[1, 0]]] and merged.img_path == '0.png'  # the first view's
 
 
+def test_merge_one_channel_averages_the_sigmoid_probabilities(repo_root):
+    """One output channel: mmseg hands back sigmoid probabilities; .2 and .6 average to .4 (> .3, mmseg's default
+    threshold), .1 and .3 to .2 (below it); seg_logits stay probabilities, as without TTA."""
+    from mmengine.structures import PixelData
+    from mmseg.structures import SegDataSample
+    _, model = _tta_model(repo_root)
+    model.module.decode_head.threshold = 0.3
+    views = []
+    for probs in ([0.2, 0.1], [0.6, 0.3]):
+        view = SegDataSample()
+        view.seg_logits = PixelData(data=torch.tensor([[probs]]))
+        views.append(view)
+    merged, = model.merge_preds([views])
+    torch.testing.assert_close(merged.seg_logits.data, torch.tensor([[[0.4, 0.2]]]))
+    assert merged.pred_sem_seg.data.tolist() == [[[1.0, 0.0]]]
+
+
 def test_flip_tta_pipeline_puts_flips_between_sizing_and_masks():
     from mmwsss.apis import flip_tta_pipeline
     from mmwsss.apis.runner_config import TTA_FLIPS
@@ -60,6 +77,10 @@ def test_flip_tta_pipeline_puts_flips_between_sizing_and_masks():
     assert scaled['transforms'][2] == list(TTA_FLIPS) and scaled['transforms'][0] == [test[1]]
     with pytest.raises(ValueError, match='positive'):
         flip_tta_pipeline(test, scales=[1.0, 0])
+    native = [test[0], test[2], test[3]]  # no resize: the views come straight after loading
+    assert flip_tta_pipeline(native)[1]['transforms'] == [list(TTA_FLIPS), [test[2]], [test[3]]]
+    with pytest.raises(ValueError, match='resizes after loading the masks'):
+        flip_tta_pipeline([test[0], test[2], test[1], test[3]], scales=[1.0, 1.5])
 
 
 def test_tta_prediction_is_the_mean_of_the_unflipped_views(repo_root, tiny_synthetic):
@@ -79,21 +100,28 @@ def test_tta_prediction_is_the_mean_of_the_unflipped_views(repo_root, tiny_synth
             assert torch.equal(batch['inputs'][1][0], image.flip(-1))
             assert torch.equal(batch['inputs'][2][0], image.flip(-2))
             probs = []
+            gt_shape = tuple(merged.gt_sem_seg.data.shape[-2:])  # 64 px: the views (128 px) go back to it
             for dims in ((), (-1, ), (-2, )):
-                plain = SegDataSample(metainfo=dict(img_shape=image.shape[-2:], ori_shape=image.shape[-2:]))
+                plain = SegDataSample(metainfo=dict(img_shape=tuple(image.shape[-2:]), ori_shape=gt_shape))
                 out, = model.module.test_step(dict(inputs=[image.flip(dims) if dims else image], data_samples=[plain]))
                 probs.append(out.seg_logits.data.softmax(0).flip(dims) if dims else out.seg_logits.data.softmax(0))
-    gt_shape = merged.gt_sem_seg.data.shape[-2:]
-    expected = torch.nn.functional.interpolate(torch.stack(probs).mean(0)[None], size=gt_shape, mode='bilinear')[0]
-    assert merged.seg_logits.data.shape[-2:] == gt_shape  # back at the original size, as without TTA
-    torch.testing.assert_close(merged.seg_logits.data.softmax(0), expected, atol=1e-4, rtol=1e-4)
+    assert tuple(merged.seg_logits.data.shape[-2:]) == gt_shape != tuple(image.shape[-2:])
+    torch.testing.assert_close(merged.seg_logits.data.softmax(0), torch.stack(probs).mean(0), atol=1e-5, rtol=1e-5)
     assert torch.equal(merged.pred_sem_seg.data[0], merged.seg_logits.data.argmax(0))
 
 
-def test_test_tool_with_tta_writes_metrics(repo_root, tiny_synthetic, tmp_path, monkeypatch):
+def test_test_tool_with_tta_writes_metrics(repo_root, tiny_synthetic, tmp_path, monkeypatch, capfd):
+    """tools/test.py --tta --tta-scales 1.0 1.5: the checkpoint loads into the wrapped segmenter, every test image
+    is merged from 2 scales x 3 mirrors, the metrics are written."""
     import json
     import runpy
+
+    from mmwsss.models import FlipTTAModel
     _, model = _tta_model(repo_root)
+    views_seen = []
+    merge = FlipTTAModel.merge_preds
+    monkeypatch.setattr(FlipTTAModel, 'merge_preds',
+                        lambda self, lists: views_seen.extend(len(v) for v in lists) or merge(self, lists))
     ckpt = tmp_path / 'seg.pth'
     torch.save(dict(state_dict=model.module.state_dict(), meta=dict()), ckpt)
     monkeypatch.setattr(sys, 'argv', ['test.py', osp.join(repo_root, R18), str(ckpt), '--tta', '--tta-scales', '1.0',
@@ -102,5 +130,6 @@ def test_test_tool_with_tta_writes_metrics(repo_root, tiny_synthetic, tmp_path, 
     logs = list((tmp_path / 'work').rglob('*.json'))
     scores = [json.loads(line) for f in logs for line in f.read_text().splitlines() if 'mIoU' in line]
     assert scores and 0.0 <= scores[-1]['mIoU'] <= 100.0
+    assert views_seen == [6] * 8  # the 8 test images of the tiny set
     log = ''.join(f.read_text() for f in (tmp_path / 'work').rglob('*.log'))
-    assert 'Load checkpoint from' in log and 'do not match exactly' not in log  # the weights went into the module
+    assert 'Load checkpoint from' in log and 'do not match exactly' not in capfd.readouterr().out

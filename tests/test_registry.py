@@ -18,6 +18,7 @@ import mmwsss  # noqa: F401
     ('mmpretrain.registry.MODELS', 'FGBPCAMHead'),
     ('mmpretrain.registry.MODELS', 'RegionAwareWeightingNeck'),
     ('mmseg.registry.HOOKS', 'IterativeRefineHook'),
+    ('mmseg.registry.MODELS', 'FlipTTAModel'),
     ('mmwsss.registry.CAM_METHODS', 'gradcam'),
     ('mmwsss.registry.CAM_METHODS', 'racam'),
 ])

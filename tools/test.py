@@ -19,13 +19,16 @@ def parse_args():
                         help='segmenter: test-time augmentation, the class probabilities of each test image and its '
                         'left-right and top-bottom mirrors averaged (FlipTTAModel)')
     parser.add_argument('--tta-scales', type=float, nargs='+', metavar='S',
-                        help='with --tta: also rescale each test image by these factors (e.g. 1.0 1.25)')
+                        help='with --tta: the test image rescaled by each of these factors, each scale with its '
+                        'mirrors (e.g. 1.0 1.25; 1.0 keeps the test size)')
     parser.add_argument('--data-root', help='override every data_root in the config')
     parser.add_argument('--cfg-options', nargs='+', action=cfg_options_action(), help='override config settings')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     add_debug_flag(parser)
     args = parser.parse_args()
+    if args.tta_scales and not args.tta:
+        parser.error('--tta-scales goes with --tta')
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
     return args
@@ -36,8 +39,6 @@ def main():
     cfg = prepare_config(args.config, work_dir=args.work_dir, cfg_options=args.cfg_options,
                          launcher=args.launcher, data_root=args.data_root)
     cfg = test_only_config(cfg, args.checkpoint)
-    if args.tta_scales and not args.tta:
-        raise ValueError('--tta-scales goes with --tta')
     if args.tta:
         cfg = tta_config(cfg, args.tta_scales or (1.0, ))
     if args.show_dir:

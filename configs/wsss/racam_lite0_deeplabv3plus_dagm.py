@@ -8,5 +8,5 @@ dataset_name = 'dagm'
 data_root = 'data/dagm'
 data_preparation = dict(_delete_=True, type='dagm', src='data/raw/DAGM', val_fraction=0.1, seed=0)
 classifier = dict(config='../classifier/efficientnet-lite0-d16_in1k-pre_1xb16-12e_dagm-256x256.py')
-segmenter = dict(amp=True, config='../segmenter/deeplabv3plus_efficientnet-lite0-d16_in1k-pre_1xb8-2k_dagm-pseudo-256x256.py')
-fully_supervised = dict(amp=True, config='../segmenter/deeplabv3plus_efficientnet-lite0-d16_in1k-pre_1xb8-2k_dagm-256x256.py')
+segmenter = dict(config='../segmenter/deeplabv3plus_efficientnet-lite0-d16_in1k-pre_1xb8-2k_dagm-pseudo-256x256.py', amp=True)
+fully_supervised = dict(config='../segmenter/deeplabv3plus_efficientnet-lite0-d16_in1k-pre_1xb8-2k_dagm-256x256.py', amp=True)

@@ -8,5 +8,5 @@ dataset_name = 'ksdd2'
 data_root = 'data/ksdd2'
 data_preparation = dict(_delete_=True, type='ksdd2', src='data/raw/KolektorSDD2', val_fraction=0.1, seed=0)
 classifier = dict(config='../classifier/efficientnet-lite0-d16_in1k-pre_1xb16-12e_ksdd2-256x256.py')
-segmenter = dict(amp=True, config='../segmenter/deeplabv3plus_efficientnet-lite0-d16_in1k-pre_1xb8-2k_ksdd2-pseudo-256x256.py')
-fully_supervised = dict(amp=True, config='../segmenter/deeplabv3plus_efficientnet-lite0-d16_in1k-pre_1xb8-2k_ksdd2-256x256.py')
+segmenter = dict(config='../segmenter/deeplabv3plus_efficientnet-lite0-d16_in1k-pre_1xb8-2k_ksdd2-pseudo-256x256.py', amp=True)
+fully_supervised = dict(config='../segmenter/deeplabv3plus_efficientnet-lite0-d16_in1k-pre_1xb8-2k_ksdd2-256x256.py', amp=True)

@@ -10,5 +10,5 @@ data_preparation = dict(_delete_=True, type='neu_seg', src='data/raw/NEU_Seg', v
 # NEU-Seg has no defect-free images: the classifier is multi-label over the defect types only
 require_defect_free = False
 classifier = dict(config='../classifier/efficientnet-lite0-d16_in1k-pre_1xb16-12e_neu-seg-256x256.py')
-segmenter = dict(amp=True, config='../segmenter/deeplabv3plus_efficientnet-lite0-d16_in1k-pre_1xb8-2k_neu-seg-pseudo-256x256.py')
-fully_supervised = dict(amp=True, config='../segmenter/deeplabv3plus_efficientnet-lite0-d16_in1k-pre_1xb8-2k_neu-seg-256x256.py')
+segmenter = dict(config='../segmenter/deeplabv3plus_efficientnet-lite0-d16_in1k-pre_1xb8-2k_neu-seg-pseudo-256x256.py', amp=True)
+fully_supervised = dict(config='../segmenter/deeplabv3plus_efficientnet-lite0-d16_in1k-pre_1xb8-2k_neu-seg-256x256.py', amp=True)

@@ -122,9 +122,12 @@ def flip_tta_pipeline(pipeline: list, scales: Sequence[float] = (1.0, )) -> list
         raise ValueError(f'TTA scales must be positive numbers, got {scales}')
     late = ('LoadAnnotations', 'PackSegInputs')
     split = next((i for i, step in enumerate(pipeline) if step.get('type') in late), len(pipeline))
-    if split == 0 or pipeline[0].get('type') != 'LoadImageFromFile':
-        raise ValueError('--tta needs a test pipeline that starts with LoadImageFromFile, got '
-                         f"{[step.get('type') for step in pipeline]}")
+    types = [step.get('type') for step in pipeline]
+    if split == 0 or types[0] != 'LoadImageFromFile':
+        raise ValueError(f'--tta needs a test pipeline that starts with LoadImageFromFile, got {types}')
+    if scales != [1.0] and any('Resize' in str(t) for t in types[split:]):
+        raise ValueError(f'--tta-scales: the test pipeline {types} resizes after loading the masks, which would undo '
+                         'the rescaled views; resize before LoadAnnotations')
     steps = [copy.deepcopy(pipeline[i:i + 1]) for i in range(1, split)]
     rest = [copy.deepcopy(pipeline[i:i + 1]) for i in range(split, len(pipeline))]
     views = [copy.deepcopy(list(TTA_FLIPS))]
@@ -138,10 +141,13 @@ def tta_config(cfg: Config, scales: Sequence[float] = (1.0, )) -> Config:
     config's own ``tta_pipeline`` when ``scales`` is left at ``(1.0, )``), the model wrapped by the config's
     ``tta_model`` (:class:`~mmwsss.models.FlipTTAModel` in ``configs/_base_/seg_runtime.py``)."""
     if cfg.get('tta_model') is None:
-        raise ValueError('--tta: the config has no tta_model; add tta_model = dict(type=\'FlipTTAModel\') '
-                         '(segmenter configs inherit it from configs/_base_/seg_runtime.py)')
+        raise ValueError('--tta works with segmenter configs: this config has no tta_model (segmenter configs inherit '
+                         "tta_model = dict(type='FlipTTAModel') from configs/_base_/seg_runtime.py)")
     cfg = copy.deepcopy(cfg)
     dataset = cfg.test_dataloader.dataset
+    if 'pipeline' not in dataset:
+        raise ValueError(f"--tta: the test dataset ({dataset.get('type')}) has no pipeline of its own; set "
+                         'tta_pipeline in the config')
     own = cfg.get('tta_pipeline') if tuple(scales) == (1.0, ) else None
     dataset.pipeline = own or flip_tta_pipeline(dataset.pipeline, scales)
     cfg.tta_model.module = cfg.model

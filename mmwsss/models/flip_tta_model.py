@@ -7,10 +7,11 @@ merged prediction is
 
     p = 1/V sum_v softmax(z_v)          pred = argmax_c p          seg_logits = log p
 
-(one output channel: ``p = 1/V sum_v sigmoid(z_v)``, ``pred = p > threshold``, ``seg_logits = logit p``).
-Unlike mmseg's ``SegTTAModel`` the merged sample keeps ``seg_logits`` (softmax of ``log p`` is ``p``), so the
-pixel-level metrics (AUROC, AUPRO) and the OK / NG decision read the averaged probabilities, and it keeps the first
-view's metainfo and GT mask (the first view is the image itself).
+(one output channel: mmseg already hands back ``sigmoid(z_v)``, so ``p = 1/V sum_v sigmoid(z_v)``,
+``pred = p > threshold`` and ``seg_logits = p``, as without TTA). mmseg's ``SegTTAModel`` returns the last view's
+sample with that view's own ``seg_logits``; here ``seg_logits`` are the merged ones (softmax of ``log p`` is ``p``),
+so the pixel-level metrics (AUROC, AUPRO) and the OK / NG decision read the averaged probabilities, and the
+metainfo and GT mask are the first view's (the image itself, unflipped).
 """
 from typing import List
 
@@ -37,10 +38,9 @@ class FlipTTAModel(SegTTAModel):
             if logits.shape[1] > 1:
                 prob = logits.softmax(1).mean(0)
                 pred, seg_logits = prob.argmax(0, keepdim=True), prob.clamp(min=EPS).log()
-            else:
-                prob = logits.sigmoid().mean(0)
-                pred = (prob > self.module.decode_head.threshold).long()
-                seg_logits = torch.logit(prob, eps=EPS)
+            else:  # one channel: the views' seg_logits are sigmoid probabilities already
+                seg_logits = logits.mean(0)
+                pred = (seg_logits > self.module.decode_head.threshold).to(seg_logits)
             out.seg_logits = PixelData(data=seg_logits)
             out.pred_sem_seg = PixelData(data=pred)
             if 'gt_sem_seg' in first:

@@ -5,7 +5,7 @@ _base_ = './mtd_seg.py'
 dataset_type = 'NEUSegDataset'
 data_root = 'data/neu_seg'
 _data = dict(type=dataset_type, data_root=data_root)
-pseudo_label_dir = 'work_dirs/pseudo_labels/neu-seg'
+pseudo_label_dir = 'work_dirs/pseudo_labels/neu_seg'
 train_dataloader = dict(dataset=dict(pseudo_label_dir=pseudo_label_dir, dataset=_data))
 val_dataloader = dict(dataset=_data)
 test_dataloader = dict(dataset=_data)
