@@ -133,3 +133,27 @@ def test_test_tool_with_tta_writes_metrics(repo_root, tiny_synthetic, tmp_path, 
     assert views_seen == [6] * 8  # the 8 test images of the tiny set
     log = ''.join(f.read_text() for f in (tmp_path / 'work').rglob('*.log'))
     assert 'Load checkpoint from' in log and 'do not match exactly' not in capfd.readouterr().out
+
+
+def test_inferencer_tta_is_the_mean_of_the_mirrored_predictions(repo_root, tmp_path):
+    """DefectInferencer(tta_scales=(1.0, )): p(image) = mean of the plain inferencer's p on the image and on its two
+    mirrors, each mirrored back; an ONNX model with TTA is refused in one line."""
+    import numpy as np
+
+    from mmwsss.apis import DefectInferencer
+    cfg, model = _tta_model(repo_root)
+    ckpt = str(tmp_path / 'seg.pth')
+    torch.save(dict(state_dict=model.module.state_dict(), meta=dict(dataset_meta=dict(classes=list('bspx')))), ckpt)
+    seg_cfg = osp.join(repo_root, R18)
+    plain = DefectInferencer(seg_cfg, ckpt)
+    tta = DefectInferencer(seg_cfg, ckpt, tta_scales=(1.0, ))
+    image = np.random.default_rng(0).integers(0, 256, (40, 56, 3), dtype=np.uint8)
+    expected = (plain.probabilities([image])[0] + plain.probabilities([image[:, ::-1].copy()])[0].flip(-1)
+                + plain.probabilities([image[::-1].copy()])[0].flip(-2)) / 3
+    got, = tta.probabilities([image])
+    assert got.shape == (4, 40, 56)
+    torch.testing.assert_close(got, expected, atol=1e-5, rtol=1e-5)
+    assert tta.predict_arrays([image])[0]['mask'].shape == (40, 56)
+    (tmp_path / 'model.onnx').write_bytes(b'')  # refused before it is read
+    with pytest.raises(ValueError, match='not ONNX models'):
+        DefectInferencer(seg_cfg, str(tmp_path / 'model.onnx'), tta_scales=(1.0, ))

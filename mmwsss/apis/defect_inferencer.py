@@ -18,17 +18,20 @@ With a classifier (``classifier=(config, checkpoint)``, the pipeline's stage-1 m
 reaches the head's ``thr``, the threshold it was trained and tested with), and ``decision_by`` picks the final
 ``decision``: ``'segmenter'`` (default), ``'classifier'``, ``'either'`` (NG if one of them says NG) or
 ``'both'`` (NG only if both do); ``segmenter_decision`` keeps the segmenter's own call.
+
+With ``tta_scales`` (e.g. ``(1.0, )``) the probabilities are those of test-time augmentation, as ``tools/test.py
+--tta``: the image and its mirrors (at each scale) through :class:`~mmwsss.models.FlipTTAModel`, ``p`` averaged.
 """
 import json
 import os.path as osp
-from typing import Dict, Iterable, Iterator, List, Optional, Union
+from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Union
 
 import cv2
 import numpy as np
 import torch
 
 from mmwsss.datasets.layout import ImageDecodeError, read_image
-from .runner_config import without_masks
+from .runner_config import flip_tta_pipeline, without_masks
 
 DEFAULT_DECISION = dict(score_thr=0.5, min_area=1)
 DECISION_KEYS = tuple(DEFAULT_DECISION)  # what an OK / NG rule consists of
@@ -94,10 +97,13 @@ class DefectInferencer:
         batch_size: images per forward pass (consecutive images of one size are batched).
         classifier: optional ``(config, checkpoint)`` of the multi-label classifier (mmpretrain).
         decision_by: which model decides OK / NG (see the module docstring).
+        tta_scales: test-time augmentation at these scales of the test size, each with its mirrors (PyTorch
+            checkpoints); ``None``: off.
     """
 
     def __init__(self, config: str, checkpoint: str, decision: Union[None, str, dict] = None, device: str = 'cpu',
-                 batch_size: int = 4, classifier: Optional[tuple] = None, decision_by: str = 'segmenter') -> None:
+                 batch_size: int = 4, classifier: Optional[tuple] = None, decision_by: str = 'segmenter',
+                 tta_scales: Optional[Sequence[float]] = None) -> None:
         from mmengine.config import Config
         from mmengine.dataset import Compose
         from mmengine.registry import DefaultScope
@@ -106,8 +112,10 @@ class DefectInferencer:
         if batch_size < 1:
             raise ValueError(f'--batch-size must be >= 1, got {batch_size}')
         self.cfg = Config.fromfile(config) if isinstance(config, str) else config
-        self.model = self.onnx = None
+        self.model = self.onnx = self.tta = None
         embedded = None
+        if tta_scales is not None and checkpoint.lower().endswith('.onnx'):
+            raise ValueError(f'{checkpoint}: test-time augmentation (--tta) runs PyTorch checkpoints, not ONNX models')
         with DefaultScope.overwrite_default_scope('mmseg'):
             if checkpoint.lower().endswith('.onnx'):
                 from .segmenter_export import OnnxSegmenter
@@ -126,6 +134,10 @@ class DefectInferencer:
                 self.model = init_model(self.cfg, checkpoint, device=device)
                 self.classes = list(self.model.dataset_meta['classes'])
             steps = without_masks(self.cfg.test_dataloader.dataset.pipeline)
+            if tta_scales is not None:
+                from mmseg.registry import MODELS
+                steps = flip_tta_pipeline(steps, tta_scales)
+                self.tta = MODELS.build(dict(type='FlipTTAModel', module=self.model)).eval()
             steps[0] = dict(type='LoadImageFromNDArray')
             self.pipeline = Compose(steps)
         self.decision = load_decision(decision, checkpoint, embedded)
@@ -180,15 +192,19 @@ class DefectInferencer:
                     classifier_scores={c: round(float(p), 4) for c, p in zip(self.classes[1:], scores)})
 
     @torch.no_grad()
-    def predict_arrays(self, images: List[np.ndarray]) -> List[Dict]:
-        """BGR images of one size -> :func:`describe_prediction` results."""
+    def probabilities(self, images: List[np.ndarray]) -> List[torch.Tensor]:
+        """BGR images of one size -> per image the (C, H, W) class probabilities at the image's size."""
         from mmengine.dataset import pseudo_collate
         batch = pseudo_collate([self.pipeline(dict(img=img)) for img in images])
         if self.onnx is not None:
             logits = self.onnx.seg_logits(batch)
         else:
-            logits = [s.seg_logits.data for s in self.model.test_step(batch)]
-        results = [describe_prediction(one.float().softmax(0), self.classes, self.decision) for one in logits]
+            logits = [s.seg_logits.data for s in (self.tta or self.model).test_step(batch)]
+        return [one.float().softmax(0) for one in logits]
+
+    def predict_arrays(self, images: List[np.ndarray]) -> List[Dict]:
+        """BGR images of one size -> :func:`describe_prediction` results."""
+        results = [describe_prediction(probs, self.classes, self.decision) for probs in self.probabilities(images)]
         if self.classifier is None:
             return results
         return [self._decide(r, s) for r, s in zip(results, self.classify_arrays(images))]
