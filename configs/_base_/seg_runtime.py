@@ -14,4 +14,6 @@ tta_model = dict(type='FlipTTAModel')
 # local files (vis_data/) + TensorBoard (`tensorboard --logdir <work_dir>`); drop one with
 # --cfg-options "visualizer.vis_backends=[dict(type='LocalVisBackend')]"
 vis_backends = [dict(type='LocalVisBackend'), dict(type='TensorboardVisBackend')]
-visualizer = dict(type='SegLocalVisualizer', vis_backends=vis_backends, name='visualizer')
+# no fixed name: mmengine's Runner then names the visualizer after its run, so a second runner in one process (the
+# pipeline's fully supervised stage, a test after a test) gets its own instance and save_dir instead of the first's
+visualizer = dict(type='SegLocalVisualizer', vis_backends=vis_backends)
