@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 
 from mmwsss.apis.defect_inferencer import DECISION_BY, DefectInferencer, list_inputs
-from mmwsss.utils import add_debug_flag, atomic_write_png, atomic_write_text, cli_main
+from mmwsss.utils import add_debug_flag, add_tta_flags, atomic_write_png, atomic_write_text, cli_main, tta_scales
 from mmwsss.visualization.panels import colorize, dataset_palette
 
 
@@ -40,10 +40,7 @@ def parse_args():
     parser.add_argument('--decision', help='decision.json (default: the one beside the checkpoint)')
     parser.add_argument('--score-thr', type=float, help='defect probability a pixel needs (overrides --decision)')
     parser.add_argument('--min-area', type=int, help='defect pixels an NG image needs (overrides --decision)')
-    parser.add_argument('--tta', action='store_true', help='test-time augmentation as tools/test.py --tta: class '
-                        'probabilities of the image and its mirrors averaged (PyTorch checkpoints)')
-    parser.add_argument('--tta-scales', type=float, nargs='+', metavar='S', help='with --tta: these rescalings of the '
-                        'test size, each with its mirrors')
+    add_tta_flags(parser)
     parser.add_argument('--no-overlay', action='store_true', help='write masks and JSON only')
     parser.add_argument('--classifier', nargs=2, metavar=('CONFIG', 'CHECKPOINT'),
                         help='also score each image with the multi-label classifier (classifier_scores in the JSON)')
@@ -60,8 +57,7 @@ def parse_args():
         parser.error('no CHECKPOINT given (a .pth, a .onnx, or --onnx FILE)')
     if not args.inputs:
         parser.error('no INPUT given (images, folders or .txt lists of paths)')
-    if args.tta_scales and not args.tta:
-        parser.error('--tta-scales goes with --tta')
+    args.tta_scales = tta_scales(args, parser)
     return args
 
 
@@ -103,7 +99,7 @@ def main():
                         min_area=1 if args.min_area is None else args.min_area)
     inferencer = DefectInferencer(args.config, args.checkpoint, decision=decision, device=args.device,
                                   batch_size=args.batch_size, classifier=args.classifier, decision_by=args.decision_by,
-                                  tta_scales=(args.tta_scales or (1.0, )) if args.tta else None)
+                                  tta_scales=args.tta_scales)
     classes = inferencer.classes
     palette = dataset_palette(inferencer.cfg.test_dataloader.dataset, len(classes))
     paths = list_inputs(args.inputs)

@@ -6,7 +6,7 @@ import argparse
 import os
 
 from mmwsss.apis import build_runner, prepare_config, test_only_config, tta_config
-from mmwsss.utils import add_debug_flag, cfg_options_action, cli_main
+from mmwsss.utils import add_debug_flag, add_tta_flags, cfg_options_action, cli_main, tta_scales
 
 
 def parse_args():
@@ -15,20 +15,14 @@ def parse_args():
     parser.add_argument('checkpoint', help='checkpoint file (a pickle: load trusted files only)')
     parser.add_argument('--work-dir', help='the dir to save logs and metrics')
     parser.add_argument('--show-dir', help='segmenter: dir to save painted predictions')
-    parser.add_argument('--tta', action='store_true',
-                        help='segmenter: test-time augmentation, the class probabilities of each test image and its '
-                        'left-right and top-bottom mirrors averaged (FlipTTAModel)')
-    parser.add_argument('--tta-scales', type=float, nargs='+', metavar='S',
-                        help='with --tta: the test image rescaled by each of these factors, each scale with its '
-                        'mirrors (e.g. 1.0 1.25; 1.0 keeps the test size)')
+    add_tta_flags(parser)
     parser.add_argument('--data-root', help='override every data_root in the config')
     parser.add_argument('--cfg-options', nargs='+', action=cfg_options_action(), help='override config settings')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     add_debug_flag(parser)
     args = parser.parse_args()
-    if args.tta_scales and not args.tta:
-        parser.error('--tta-scales goes with --tta')
+    args.tta_scales = tta_scales(args, parser)
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
     return args
@@ -39,8 +33,8 @@ def main():
     cfg = prepare_config(args.config, work_dir=args.work_dir, cfg_options=args.cfg_options,
                          launcher=args.launcher, data_root=args.data_root)
     cfg = test_only_config(cfg, args.checkpoint)
-    if args.tta:
-        cfg = tta_config(cfg, args.tta_scales or (1.0, ))
+    if args.tta_scales is not None:
+        cfg = tta_config(cfg, args.tta_scales)
     if args.show_dir:
         hook = cfg.default_hooks.get('visualization')
         if hook is None or hook.get('type') != 'SegVisualizationHook':

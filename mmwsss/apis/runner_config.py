@@ -128,12 +128,12 @@ def flip_tta_pipeline(pipeline: list, scales: Sequence[float] = (1.0, )) -> list
     if scales != [1.0] and any('Resize' in str(t) for t in types[split:]):
         raise ValueError(f'--tta-scales: the test pipeline {types} resizes after loading the masks, which would undo '
                          'the rescaled views; resize before LoadAnnotations')
-    steps = [copy.deepcopy(pipeline[i:i + 1]) for i in range(1, split)]
-    rest = [copy.deepcopy(pipeline[i:i + 1]) for i in range(split, len(pipeline))]
-    views = [copy.deepcopy(list(TTA_FLIPS))]
+    pipeline = copy.deepcopy(list(pipeline))
+    views = [[dict(step) for step in TTA_FLIPS]]
     if scales != [1.0]:
         views.insert(0, [dict(type='Resize', scale_factor=s, keep_ratio=True) for s in scales])
-    return [copy.deepcopy(pipeline[0]), dict(type='TestTimeAug', transforms=steps + views + rest)]
+    alternatives = [[step] for step in pipeline[1:split]] + views + [[step] for step in pipeline[split:]]
+    return [pipeline[0], dict(type='TestTimeAug', transforms=alternatives)]
 
 
 def tta_config(cfg: Config, scales: Sequence[float] = (1.0, )) -> Config:

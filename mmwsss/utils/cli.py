@@ -6,7 +6,7 @@ values, a work dir of another run) end the program with ``error: <what, where, h
 (``TypeError``, ``AttributeError``, ...) are not caught.
 """
 import sys
-from typing import Callable
+from typing import Callable, Optional, Tuple
 
 # errors a user's input can cause; DatasetLayoutError and the config checks derive from ValueError / KeyError
 USER_ERRORS = (ValueError, KeyError, FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError,
@@ -16,6 +16,24 @@ USER_ERRORS = (ValueError, KeyError, FileNotFoundError, NotADirectoryError, IsAD
 def add_debug_flag(parser) -> None:
     """``--debug``: show the traceback of an error instead of its one-line message."""
     parser.add_argument('--debug', action='store_true', help='show the full traceback of an error')
+
+
+def add_tta_flags(parser) -> None:
+    """``--tta [--tta-scales S ...]``: segmenter test-time augmentation (:class:`~mmwsss.models.FlipTTAModel`);
+    read them back with :func:`tta_scales`."""
+    parser.add_argument('--tta', action='store_true',
+                        help='segmenter: test-time augmentation, the class probabilities of each image and its '
+                        'left-right and top-bottom mirrors averaged (FlipTTAModel; PyTorch checkpoints)')
+    parser.add_argument('--tta-scales', type=float, nargs='+', metavar='S',
+                        help='with --tta: the image rescaled by each of these factors of the test size, each scale '
+                        'with its mirrors (e.g. 1.0 1.25; 1.0 keeps the test size)')
+
+
+def tta_scales(args, parser) -> Optional[Tuple[float, ...]]:
+    """The scales :func:`add_tta_flags` asked for: ``None`` without ``--tta``, ``(1.0, )`` without ``--tta-scales``."""
+    if args.tta_scales and not args.tta:
+        parser.error('--tta-scales goes with --tta')
+    return tuple(args.tta_scales or (1.0, )) if args.tta else None
 
 
 def cli_main(main: Callable[[], object]) -> None:
