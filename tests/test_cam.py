@@ -135,6 +135,20 @@ def test_zero_gradients_give_zero_maps_without_nan():
     assert not torch.isnan(maps).any() and torch.all(maps == 0)
 
 
+def test_maps_under_bf16_autocast_are_float32_and_close():
+    """Under ``torch.autocast('cpu', bfloat16)`` (a bf16 run's inference) Grad-CAM's maps come back float32 and
+    close to the fp32 ones (the class-slot assignment failed with a dtype mismatch before)."""
+    model = tiny_classifier()
+    x = torch.randn(2, 3, 64, 64, generator=torch.Generator().manual_seed(0))
+    mask = torch.tensor([[True, False, False], [False, True, False]])
+    cam = GradCAM(model, ['backbone.layer4'])
+    ref = cam(x, mask)
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        low = cam(x, mask)
+    assert low.dtype == torch.float32
+    assert (low - ref).abs().mean() < 0.05
+
+
 def test_minmax_scale_values():
     m = torch.tensor([[[1.0, 3.0], [2.0, 5.0]]])
     torch.testing.assert_close(minmax_scale(m), torch.tensor([[[0.0, 0.5], [0.25, 1.0]]]), atol=1e-6, rtol=0)

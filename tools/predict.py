@@ -22,7 +22,8 @@ import cv2
 import numpy as np
 
 from mmwsss.apis.defect_inferencer import DECISION_BY, DefectInferencer, list_inputs
-from mmwsss.utils import add_debug_flag, add_tta_flags, atomic_write_png, atomic_write_text, cli_main, tta_scales
+from mmwsss.utils import (add_class_gate_flags, add_debug_flag, add_tta_flags, atomic_write_png, atomic_write_text,
+                          class_gate, cli_main, tta_scales)
 from mmwsss.visualization.panels import colorize, dataset_palette
 
 
@@ -42,8 +43,7 @@ def parse_args():
     parser.add_argument('--min-area', type=int, help='defect pixels an NG image needs (overrides --decision)')
     add_tta_flags(parser)
     parser.add_argument('--no-overlay', action='store_true', help='write masks and JSON only')
-    parser.add_argument('--classifier', nargs=2, metavar=('CONFIG', 'CHECKPOINT'),
-                        help='also score each image with the multi-label classifier (classifier_scores in the JSON)')
+    add_class_gate_flags(parser)
     parser.add_argument('--decision-by', default='segmenter', choices=DECISION_BY,
                         help='which model decides OK / NG (all but segmenter need --classifier)')
     add_debug_flag(parser)
@@ -58,6 +58,7 @@ def parse_args():
     if not args.inputs:
         parser.error('no INPUT given (images, folders or .txt lists of paths)')
     args.tta_scales = tta_scales(args, parser)
+    class_gate(args, parser)
     return args
 
 
@@ -99,7 +100,7 @@ def main():
                         min_area=1 if args.min_area is None else args.min_area)
     inferencer = DefectInferencer(args.config, args.checkpoint, decision=decision, device=args.device,
                                   batch_size=args.batch_size, classifier=args.classifier, decision_by=args.decision_by,
-                                  tta_scales=args.tta_scales)
+                                  tta_scales=args.tta_scales, class_gate=args.class_gate)
     classes = inferencer.classes
     palette = dataset_palette(inferencer.cfg.test_dataloader.dataset, len(classes))
     paths = list_inputs(args.inputs)

@@ -21,6 +21,10 @@ reaches the head's ``thr``, the threshold it was trained and tested with), and `
 
 With ``tta_scales`` (e.g. ``(1.0, )``) the probabilities are those of test-time augmentation, as ``tools/test.py
 --tta``: the image and its mirrors (at each scale) through :class:`~mmwsss.models.FlipTTAModel`, ``p`` averaged.
+
+With ``class_gate`` (needs the classifier) the probabilities are gated by the classifier's before the mask and the
+decision are read: ``p'_k = q_k p_k`` for the defect classes, the rest background
+(:func:`~mmwsss.models.gate_probabilities`, as ``tools/test.py --class-gate``).
 """
 import json
 import os.path as osp
@@ -31,6 +35,7 @@ import numpy as np
 import torch
 
 from mmwsss.datasets.layout import ImageDecodeError, read_image
+from mmwsss.models.class_gate import gate_probabilities
 from .runner_config import flip_tta_pipeline, without_masks
 
 DEFAULT_DECISION = dict(score_thr=0.5, min_area=1)
@@ -99,11 +104,12 @@ class DefectInferencer:
         decision_by: which model decides OK / NG (see the module docstring).
         tta_scales: test-time augmentation at these scales of the test size, each with its mirrors (PyTorch
             checkpoints); ``None``: off.
+        class_gate: gate the segmenter's probabilities by the classifier's (see the module docstring).
     """
 
     def __init__(self, config: str, checkpoint: str, decision: Union[None, str, dict] = None, device: str = 'cpu',
                  batch_size: int = 4, classifier: Optional[tuple] = None, decision_by: str = 'segmenter',
-                 tta_scales: Optional[Sequence[float]] = None) -> None:
+                 tta_scales: Optional[Sequence[float]] = None, class_gate: bool = False) -> None:
         from mmengine.config import Config
         from mmengine.dataset import Compose
         from mmengine.registry import DefaultScope
@@ -146,6 +152,10 @@ class DefectInferencer:
             raise ValueError(f'decision_by must be one of {DECISION_BY} ("{decision_by}" given; all but "segmenter" '
                              'need a classifier: --classifier CONFIG CHECKPOINT)')
         self.decision_by = decision_by
+        if class_gate and classifier is None:
+            raise ValueError('class_gate needs a classifier (--classifier CONFIG CHECKPOINT, the pipeline\'s '
+                             'classifier/ folder)')
+        self.class_gate = class_gate
         self.classifier = self.classifier_pipeline = None
         if classifier is not None:
             self._init_classifier(*classifier, device=device)
@@ -204,10 +214,13 @@ class DefectInferencer:
 
     def predict_arrays(self, images: List[np.ndarray]) -> List[Dict]:
         """BGR images of one size -> :func:`describe_prediction` results."""
-        results = [describe_prediction(probs, self.classes, self.decision) for probs in self.probabilities(images)]
+        probs = self.probabilities(images)
         if self.classifier is None:
-            return results
-        return [self._decide(r, s) for r, s in zip(results, self.classify_arrays(images))]
+            return [describe_prediction(p, self.classes, self.decision) for p in probs]
+        scores = self.classify_arrays(images)
+        if self.class_gate:
+            probs = gate_probabilities(torch.stack(probs), scores)
+        return [self._decide(describe_prediction(p, self.classes, self.decision), s) for p, s in zip(probs, scores)]
 
     def __call__(self, paths: Iterable[str], keep_image: bool = False) -> Iterator[Dict]:
         """Yield per image ``dict(image=path, **describe_prediction(...))`` (plus ``img``, the decoded BGR image,

@@ -111,12 +111,12 @@ TTA_FLIPS = (dict(type='RandomFlip', prob=0.0, direction='horizontal'),
              dict(type='RandomFlip', prob=1.0, direction='vertical'))
 
 
-def flip_tta_pipeline(pipeline: list, scales: Sequence[float] = (1.0, )) -> list:
+def flip_tta_pipeline(pipeline: list, scales: Sequence[float] = (1.0, ), flips: bool = True) -> list:
     """A test pipeline -> its test-time-augmented form: mmcv ``TestTimeAug`` with the views :data:`TTA_FLIPS`
     (times the rescalings by ``scales`` of the test size, aspect ratio kept, when other than ``(1.0, )``) after the
     steps that size the image (loading, resizing) and before the mask loading and packing, so every view carries
     the GT mask in the image's own frame (mmseg's tta_pipeline layout). The first view is the first scale's
-    unflipped image."""
+    unflipped image. ``flips=False`` keeps that view alone (one view per scale: the layout, without the mirrors)."""
     scales = [float(s) for s in scales]
     if not scales or min(scales) <= 0:
         raise ValueError(f'TTA scales must be positive numbers, got {scales}')
@@ -129,17 +129,21 @@ def flip_tta_pipeline(pipeline: list, scales: Sequence[float] = (1.0, )) -> list
         raise ValueError(f'--tta-scales: the test pipeline {types} resizes after loading the masks, which would undo '
                          'the rescaled views; resize before LoadAnnotations')
     pipeline = copy.deepcopy(list(pipeline))
-    views = [[dict(step) for step in TTA_FLIPS]]
+    views = [[dict(step) for step in (TTA_FLIPS if flips else TTA_FLIPS[:1])]]
     if scales != [1.0]:
         views.insert(0, [dict(type='Resize', scale_factor=s, keep_ratio=True) for s in scales])
     alternatives = [[step] for step in pipeline[1:split]] + views + [[step] for step in pipeline[split:]]
     return [pipeline[0], dict(type='TestTimeAug', transforms=alternatives)]
 
 
-def tta_config(cfg: Config, scales: Sequence[float] = (1.0, )) -> Config:
+def tta_config(cfg: Config, scales: Optional[Sequence[float]] = (1.0, ), gate: Optional[dict] = None) -> Config:
     """mmseg's ``--tta`` on a copy of a segmenter config: the test split through :func:`flip_tta_pipeline` (or the
     config's own ``tta_pipeline`` when ``scales`` is left at ``(1.0, )``), the model wrapped by the config's
-    ``tta_model`` (:class:`~mmwsss.models.FlipTTAModel` in ``configs/_base_/seg_runtime.py``)."""
+    ``tta_model`` (:class:`~mmwsss.models.FlipTTAModel` in ``configs/_base_/seg_runtime.py``). ``scales=None``:
+    no augmentation (one view), for ``gate`` alone; ``gate``: the classifier gate's options
+    (``dict(config=..., checkpoint=...)``, :class:`~mmwsss.models.ClassifierGate`)."""
+    if scales is None and gate is None:
+        raise ValueError('tta_config needs TTA scales, a class gate or both')
     if cfg.get('tta_model') is None:
         raise ValueError('--tta works with segmenter configs: this config has no tta_model (segmenter configs inherit '
                          "tta_model = dict(type='FlipTTAModel') from configs/_base_/seg_runtime.py)")
@@ -148,9 +152,11 @@ def tta_config(cfg: Config, scales: Sequence[float] = (1.0, )) -> Config:
     if 'pipeline' not in dataset:
         raise ValueError(f"--tta: the test dataset ({dataset.get('type')}) has no pipeline of its own; set "
                          'tta_pipeline in the config')
-    own = cfg.get('tta_pipeline') if tuple(scales) == (1.0, ) else None
-    dataset.pipeline = own or flip_tta_pipeline(dataset.pipeline, scales)
+    own = cfg.get('tta_pipeline') if scales is not None and tuple(scales) == (1.0, ) else None
+    dataset.pipeline = own or flip_tta_pipeline(dataset.pipeline, scales or (1.0, ), flips=scales is not None)
     cfg.tta_model.module = cfg.model
+    if gate is not None:
+        cfg.tta_model.gate = dict(gate)
     cfg.model = cfg.tta_model
     return cfg
 

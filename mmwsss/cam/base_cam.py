@@ -186,7 +186,7 @@ class BaseCAM(metaclass=ABCMeta):
                         maps = self.aggregate_layers(
                             [self.layer_cam(a.detach(), g, classes) for a, g in zip(acts, grads)], size)
                         n, k = select.nonzero(as_tuple=True)
-                        cams[n, k] = maps[n]
+                        cams[n, k] = maps[n].to(cams.dtype)
                 else:
                     for k in torch.nonzero(class_mask.any(0)).flatten().tolist():
                         grads = (self.backward_gradients(logits[:, k].sum(), acts)

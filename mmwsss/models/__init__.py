@@ -1,5 +1,6 @@
 from .backbones import EfficientNetLite
 from .class_dice_loss import ClassDiceLoss
+from .class_gate import ClassifierGate, gate_probabilities
 from .efficientnet_lite_checkpoint import convert_efficientnet_lite
 from .flip_tta_model import FlipTTAModel
 from .heads import FGBPCAMHead
@@ -7,6 +8,6 @@ from .necks import RegionAwareWeightingNeck
 from .weighted_cross_entropy_loss import WeightedCrossEntropyLoss
 
 __all__ = [
-    'ClassDiceLoss', 'EfficientNetLite', 'FGBPCAMHead', 'FlipTTAModel', 'RegionAwareWeightingNeck',
-    'WeightedCrossEntropyLoss', 'convert_efficientnet_lite'
+    'ClassDiceLoss', 'ClassifierGate', 'EfficientNetLite', 'FGBPCAMHead', 'FlipTTAModel', 'RegionAwareWeightingNeck',
+    'WeightedCrossEntropyLoss', 'convert_efficientnet_lite', 'gate_probabilities'
 ]

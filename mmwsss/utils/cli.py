@@ -36,6 +36,25 @@ def tta_scales(args, parser) -> Optional[Tuple[float, ...]]:
     return tuple(args.tta_scales or (1.0, )) if args.tta else None
 
 
+def add_class_gate_flags(parser, classifier: bool = True) -> None:
+    """``--class-gate`` (and, with ``classifier``, ``--classifier CONFIG CHECKPOINT``): the segmenter's defect
+    probabilities multiplied by the image-level classifier's (:func:`~mmwsss.models.gate_probabilities`)."""
+    if classifier:
+        parser.add_argument('--classifier', nargs=2, metavar=('CONFIG', 'CHECKPOINT'),
+                            help='the multi-label classifier of the same pipeline run (its classifier/ folder): '
+                            'gates the segmenter with --class-gate (tools/predict.py: also scores each image)')
+    parser.add_argument('--class-gate', action='store_true',
+                        help='gate the segmenter by the classifier: p(class k at a pixel) = p(k in the image) x '
+                        'p_segmenter(k) (ClassifierGate; needs --classifier)')
+
+
+def class_gate(args, parser) -> Optional[dict]:
+    """The gate :func:`add_class_gate_flags` asked for: ``dict(config, checkpoint)`` or ``None``."""
+    if args.class_gate and not args.classifier:
+        parser.error('--class-gate needs --classifier CONFIG CHECKPOINT (the pipeline\'s classifier/ folder)')
+    return dict(config=args.classifier[0], checkpoint=args.classifier[1]) if args.class_gate else None
+
+
 def cli_main(main: Callable[[], object]) -> None:
     debug = '--debug' in sys.argv
     try:

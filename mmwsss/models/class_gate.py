@@ -1,0 +1,79 @@
+"""Class gating of a segmenter by the image-level classifier: the pipeline's stage-1 model says which defect
+classes an image holds, the segmenter says where.
+
+With ``p`` (C, H, W) the segmenter's class probabilities (channel 0 background, channel ``k >= 1`` the classifier's
+class ``k - 1``) and ``q`` (K,) = (C - 1,) the classifier's sigmoid probabilities of the image:
+
+    p'_k = q_{k-1} p_k   (k >= 1)          p'_0 = 1 - sum_{k >= 1} p'_k          pred = argmax_c p'_c
+
+``p_k`` is read as ``P(pixel is k | class k is in the image)`` and ``q`` as ``P(class k is in the image)``: the
+product needs no threshold and no mask, a class the classifier rules out cannot be painted, and a class it is
+sure of keeps the segmenter's map. A segmenter with one output channel (``p`` = P(defect)) is gated by the most
+likely class: ``p' = max_k q_k p``. The classifier uses only the image-level labels a weakly supervised run has.
+"""
+from typing import List, Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+
+def gate_probabilities(probs: Tensor, scores: Tensor) -> Tensor:
+    """(N, C, H, W) segmenter probabilities, (N, C - 1) classifier probabilities -> gated (N, C, H, W) (see the
+    module docstring); C = 1: (N, 1, H, W) gated by ``scores.max(1)``."""
+    if probs.dim() != 4 or scores.dim() != 2 or scores.shape[0] != probs.shape[0]:
+        raise ValueError(f'gate: probs must be (N, C, H, W) and scores (N, K), got {tuple(probs.shape)} and '
+                         f'{tuple(scores.shape)}')
+    scores = scores.to(probs)
+    if probs.shape[1] == 1:
+        return probs * scores.max(1).values[:, None, None, None]
+    if scores.shape[1] != probs.shape[1] - 1:
+        raise ValueError(f'gate: the classifier scores {scores.shape[1]} classes, the segmenter {probs.shape[1]} '
+                         '(background + defect classes): use the two models of one pipeline run')
+    defects = probs[:, 1:] * scores[:, :, None, None]
+    return torch.cat([(1 - defects.sum(1, keepdim=True)).clamp(min=0), defects], 1)
+
+
+class ClassifierGate(nn.Module):
+    """The image-level classifier as a gate: raw images -> (N, K) sigmoid probabilities of its defect classes.
+
+    Args:
+        config: the classifier's config file (mmpretrain; its test pipeline's ``Resize`` gives the input size).
+        checkpoint: its checkpoint (a pickle: load trusted files only).
+        classes: optional defect class names the caller expects (the segmenter's, background excluded); a
+            classifier trained on other classes is refused.
+    """
+
+    def __init__(self, config: str, checkpoint: str, classes: Sequence[str] = None) -> None:
+        super().__init__()
+        import os.path as osp
+
+        from mmengine.config import Config
+        from mmengine.registry import DefaultScope
+        from mmpretrain.apis import init_model
+        if not osp.isfile(checkpoint):
+            raise FileNotFoundError(f'classifier checkpoint not found: {checkpoint} (class gate)')
+        cfg = Config.fromfile(config) if isinstance(config, str) else config
+        resize = [s for s in cfg.test_dataloader.dataset.pipeline if s.get('type') == 'Resize']
+        if len(resize) != 1 or 'scale' not in resize[0] or resize[0].get('keep_ratio', False):
+            raise ValueError(f'class gate: the classifier config {config} must resize to a fixed (w, h) in its '
+                             f'test pipeline (Resize(scale=..., keep_ratio=False)), got {resize}')
+        scale = resize[0]['scale']
+        self.size = (scale, scale) if isinstance(scale, int) else (int(scale[1]), int(scale[0]))  # (h, w)
+        with DefaultScope.overwrite_default_scope('mmpretrain'):
+            self.classifier = init_model(cfg, checkpoint, device='cpu').eval()
+        names = list((getattr(self.classifier, '_dataset_meta', None) or {}).get('classes') or [])
+        if classes is not None and names and names != list(classes):
+            raise ValueError(f'class gate: the classifier {checkpoint} knows classes {names}, the segmenter '
+                             f'{list(classes)}: use the two models of one pipeline run')
+        self.classes = names or (list(classes) if classes is not None else None)
+
+    @torch.no_grad()
+    def forward(self, images: List[Tensor]) -> Tensor:
+        """Images as loaded (uint8 (3, H, W), the segmenter's channel order before its preprocessor, any sizes)
+        -> (N, K) sigmoid probabilities (the classifier's ``pred_score``)."""
+        device = next(self.classifier.parameters()).device
+        resized = [F.interpolate(img[None].to(device).float(), size=self.size, mode='bilinear',
+                                 align_corners=False)[0] for img in images]
+        samples = self.classifier.test_step(dict(inputs=resized))
+        return torch.stack([s.pred_score.float() for s in samples])
