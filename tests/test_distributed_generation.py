@@ -191,14 +191,16 @@ def test_confidence_check_by_hand(tmp_path):
 
 
 def test_eval_cams_reports_oracle_and_gt_free_rule(repo_root, tiny_synthetic, checkpoint, tmp_path, monkeypatch):
-    """eval_cams.py scores the GT-swept (oracle) threshold and the per-image Otsu rule on the same CAMs."""
+    """eval_cams.py scores the GT-swept (oracle) threshold, the per-image Otsu rule and the split-level rules on the
+    same CAMs."""
     import json
     import runpy
     import sys
     out = str(tmp_path / 'eval')
     argv = ['eval_cams.py', osp.join(repo_root, *CLS_CONFIG), checkpoint, '--methods', 'gradcam', '--out-dir', out,
             '--data-root', tiny_synthetic, '--defective-only', '--gallery', '1', '--batch-size', '4',
-            '--thresholds', '0.1', '0.3', '0.5', '--cfg-options'] + [f'{k}={v}' for k, v in OPTIONS.items()]
+            '--thresholds', '0.1', '0.3', '0.5', '--rules', 'otsu', 'pooled_otsu', 'median_otsu',
+            '--cfg-options'] + [f'{k}={v}' for k, v in OPTIONS.items()]
     monkeypatch.setattr(sys, 'argv', argv)
     runpy.run_path(osp.join(repo_root, 'tools', 'analysis_tools', 'eval_cams.py'), run_name='__main__')
     result = json.load(open(osp.join(out, 'cam_eval.json')))['methods']['gradcam']
@@ -207,7 +209,11 @@ def test_eval_cams_reports_oracle_and_gt_free_rule(repo_root, tiny_synthetic, ch
     otsu = result['gt_free']['otsu']
     assert 0.0 <= otsu['defect_miou'] <= 1.0
     assert otsu['ratio_to_oracle'] == pytest.approx(otsu['defect_miou'] / oracle, abs=1e-3)
-    assert 'otsu per image (no GT' in open(osp.join(out, 'cam_eval.md')).read()
+    for rule in ('pooled_otsu', 'median_otsu'):
+        split = result['gt_free'][rule]
+        assert 0.0 < split['threshold'] <= 1.0 and 0.0 <= split['defect_miou'] <= 1.0
+    table = open(osp.join(out, 'cam_eval.md')).read()
+    assert 'otsu per image (no GT' in table and 'pooled_otsu one per split' in table
 
 
 def test_benchmark_cams_spreads_classes_over_the_batch(repo_root, tmp_path, monkeypatch):

@@ -88,3 +88,25 @@ def test_threshold_sweep_by_hand():
     # upsampling to the GT size happens inside
     sweep.update(torch.ones(2, 1, 1), torch.tensor([True, False]), torch.ones(4, 4, dtype=torch.long))
     assert int(sweep.confusion[1].sum()) == 4 + 16
+
+
+def test_binned_confusion_by_hand_and_equal_to_the_sweep():
+    """Scores .1 .6 .9 .3 (label 1), GT 0 1 1 0, 4 bins: t = .5 -> [[2, 0], [0, 2]], t = .75 -> [[2, 0], [1, 1]];
+    on random maps every grid threshold gives ThresholdSweep's confusion."""
+    from mmwsss.evaluation import BinnedConfusion, ThresholdSweep
+    binned = BinnedConfusion(num_classes=2, bins=4)
+    label = torch.ones(2, 2, dtype=torch.long)
+    binned.update(torch.tensor([[.1, .6], [.9, .3]]), label, torch.tensor([[0, 1], [1, 0]]))
+    assert binned.confusion(0.5).tolist() == [[2, 0], [0, 2]]
+    assert binned.confusion(0.75).tolist() == [[2, 0], [1, 1]]
+    assert binned.confusion(0.0).tolist() == [[0, 2], [0, 2]] and binned.confusion(1.0).tolist() == [[2, 0], [2, 0]]
+    g = torch.Generator().manual_seed(0)
+    cams, gt = torch.rand(3, 8, 8, generator=g), torch.randint(0, 4, (8, 8), generator=g)
+    mask = torch.tensor([True, False, True])
+    grid = [k / 16 for k in range(1, 16)]
+    sweep, binned = ThresholdSweep(4, grid), BinnedConfusion(4, bins=16)
+    sweep.update(cams, mask, gt)
+    score, arg = (cams * mask[:, None, None]).max(0)
+    binned.update(score, arg + 1, gt)
+    for i, t in enumerate(grid):
+        assert torch.equal(binned.confusion(t), sweep.confusion[i]), t

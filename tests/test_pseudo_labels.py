@@ -33,6 +33,23 @@ def test_threshold_validation():
         cams_to_pseudo_labels(torch.zeros(1, 2, 2, 2), torch.ones(1, 3, dtype=torch.bool), 0.3, 0.5)
 
 
+def test_split_thresholds_are_otsu_of_the_pooled_maps_and_the_median_cut():
+    """pooled_otsu = Otsu of all maps as one image; median_otsu = the median of the per-image Otsu cuts, a flat map
+    (no split) left out; an unknown rule is refused."""
+    from mmwsss.cam.threshold_rules import otsu_thresholds, score_histograms, split_threshold
+    g = torch.Generator().manual_seed(0)
+    maps = torch.cat([torch.rand(3, 16, 16, generator=g)**(k + 1) for k in range(3)] + [torch.zeros(1, 16, 16)])
+    hist = score_histograms(maps)
+    assert hist.shape == (10, 256) and hist.sum(1).tolist() == [256.0] * 10
+    pooled = otsu_thresholds(maps.permute(1, 0, 2).reshape(1, 16, -1))[0]
+    assert split_threshold('pooled_otsu', hist) == pytest.approx(float(pooled))
+    cuts = otsu_thresholds(maps)
+    assert cuts[-1] == 1.0  # the flat map
+    assert split_threshold('median_otsu', hist) == pytest.approx(float(cuts[:-1].median()))
+    with pytest.raises(ValueError, match='split threshold rule'):
+        split_threshold('otsu', hist)
+
+
 def test_otsu_thresholds_by_hand_and_per_image_bands():
     from mmwsss.cam import image_thresholds, otsu_thresholds
 

@@ -13,6 +13,12 @@ from that image's score map ``s`` (the max over its image-level classes of the n
   the upper class; docs/results.md, session 2026-12-02 (d)): an option, not a default.
 * ``fixed``: ``t = bg_thr`` for every image (the explicit numbers, as before).
 
+Split-level rules (one ``t`` for every image of a split, as the oracle threshold is; scored by ``eval_cams.py
+--rules``, :func:`split_threshold`):
+
+* ``pooled_otsu``: Otsu's threshold of the split's pooled histogram (every pixel of every score map).
+* ``median_otsu``: the median of the per-image Otsu thresholds (an image whose map has no split left out).
+
 The pseudo-label band is then ``fg = t`` (defect from the cut up) and ``bg = bg_ratio * t`` (background below;
 pixels between are 255, "don't know"). ``cam.threshold_rule=dict(type='otsu', bg_ratio=0.5)`` in a pipeline
 config selects a rule; explicit ``cam.bg_thr`` / ``cam.fg_thr`` are used when no rule is set.
@@ -23,6 +29,7 @@ import torch
 from torch import Tensor
 
 THRESHOLD_RULES = ('otsu', 'min_error', 'fixed')
+SPLIT_RULES = ('pooled_otsu', 'median_otsu')
 
 
 def _histograms(scores: Tensor, bins: int) -> Tuple[Tensor, Tensor]:
@@ -43,7 +50,12 @@ def otsu_thresholds(scores: Tensor, bins: int = 256) -> Tensor:
     The histogram has ``bins`` equal bins on [0, 1]; the threshold is the upper edge of the last bin of the
     lower class. A map with one occupied bin has no split and gets ``t = 1`` (all lower).
     """
-    p, centers = _histograms(scores, bins)
+    return _otsu_cut(*_histograms(scores, bins))
+
+
+def _otsu_cut(p: Tensor, centers: Tensor) -> Tensor:
+    """(N, bins) pixel fractions, (bins,) bin centres -> (N,) Otsu thresholds (see :func:`otsu_thresholds`)."""
+    bins = p.shape[1]
     w0 = p.cumsum(1)
     mu = (p * centers).cumsum(1)
     denom = w0 * (1 - w0)
@@ -99,3 +111,25 @@ def image_thresholds(scores: Tensor, rule: Optional[dict], bg_thr: float, fg_thr
         raise ValueError(f'cam.threshold_rule bg_ratio must be in (0, 1] (bg below fg), got {bg_ratio}')
     fg = _RULE_FUNCTIONS[kind](scores, bins) if kind in _RULE_FUNCTIONS else scores.new_full((n, ), fg_thr)
     return fg * bg_ratio, fg
+
+
+def split_threshold(rule: str, histograms: Tensor) -> float:
+    """One threshold for a whole split from its images' score histograms (N, bins) (pixel counts or fractions
+    per bin on [0, 1], e.g. from :func:`score_histograms`): ``pooled_otsu`` or ``median_otsu`` (module docstring)."""
+    if rule not in SPLIT_RULES:
+        raise ValueError(f'split threshold rule must be one of {SPLIT_RULES}, got {rule!r}')
+    hist = histograms.float()
+    bins = hist.shape[1]
+    centers = (torch.arange(bins, device=hist.device, dtype=torch.float32) + 0.5) / bins
+    if rule == 'pooled_otsu':
+        pooled = hist.sum(0, keepdim=True)
+        return float(_otsu_cut(pooled / pooled.sum().clamp(min=1), centers)[0])
+    cuts = _otsu_cut(hist / hist.sum(1, keepdim=True).clamp(min=1), centers)
+    split = cuts[cuts < 1]  # maps with a split
+    return float(split.median()) if split.numel() else 1.0
+
+
+def score_histograms(scores: Tensor, bins: int = 256) -> Tensor:
+    """(N, H, W) maps in [0, 1] -> (N, bins) pixel counts per bin (the input of :func:`split_threshold`)."""
+    p, _ = _histograms(scores, bins)
+    return p * scores[0].numel()

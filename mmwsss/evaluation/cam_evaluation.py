@@ -47,3 +47,36 @@ class ThresholdSweep:
         out['curve'] = [dict(threshold=round(float(t), 3), miou=r['miou'], defect_miou=r['defect_miou'])
                         for t, r in zip(self.thresholds, rows)]
         return out
+
+
+class BinnedConfusion:
+    """Counts ``n[g, c, b]`` of the pixels with GT class ``g``, label ``c = argmax_k cam_k + 1`` and score bin
+    ``b = floor(B max_k cam_k)`` over a split (one bincount per image), from which the confusion matrix of any
+    threshold ``t = k / B`` on the bin grid follows without another pass (the split-level threshold rules need it
+    after they have seen every image):
+
+        cm_t[g, c] = sum_{b >= k} n[g, c, b]  (c >= 1)        cm_t[g, 0] = sum_{b < k} sum_c n[g, c, b]
+
+    Args:
+        num_classes: segmentation classes including background. bins: ``B``.
+    """
+
+    def __init__(self, num_classes: int, bins: int = 256) -> None:
+        self.num_classes, self.bins = num_classes, bins
+        self.counts = torch.zeros(num_classes, num_classes, bins, dtype=torch.long)
+
+    def update(self, score: Tensor, label: Tensor, gt: Tensor) -> None:
+        """score (H, W) in [0, 1], label (H, W) in 1..K (the argmax class + 1), gt (H, W) of one image."""
+        gt = gt.to(score.device).long().flatten()
+        keep = gt != IGNORE_INDEX
+        b = (score.flatten()[keep].float() * self.bins).long().clamp(0, self.bins - 1)
+        codes = (gt[keep] * self.num_classes + label.flatten()[keep].long()) * self.bins + b
+        self.counts += torch.bincount(codes, minlength=self.counts.numel()).view_as(self.counts).cpu()
+
+    def confusion(self, threshold: float) -> Tensor:
+        """(C, C) confusion matrix (rows GT) of ``label if score >= threshold else 0``; ``threshold`` is taken to
+        the bin grid (``k = round(threshold B)``)."""
+        k = min(max(int(round(threshold * self.bins)), 0), self.bins)
+        cm = self.counts[:, :, k:].sum(2)
+        cm[:, 0] += self.counts[:, :, :k].sum((1, 2))
+        return cm

@@ -26,9 +26,9 @@ import mmwsss  # noqa: F401
 from mmwsss.apis import prepare_config
 from mmwsss.apis.cam_inferencer import CAMInferencer
 from mmwsss.apis.pseudo_label_generation import load_classifier
-from mmwsss.cam.threshold_rules import THRESHOLD_RULES, image_thresholds
+from mmwsss.cam.threshold_rules import SPLIT_RULES, THRESHOLD_RULES, image_thresholds, score_histograms, split_threshold
 from mmwsss.datasets.layout import read_image
-from mmwsss.evaluation import ThresholdSweep
+from mmwsss.evaluation import BinnedConfusion, ThresholdSweep
 from mmwsss.evaluation.segmentation_scores import confusion_matrix, iou_from_confusion, summarize_iou
 from mmwsss.utils import add_debug_flag, atomic_write_png, atomic_write_text, cfg_options_action, cli_main
 from mmwsss.visualization.panels import colorize, default_palette, heatmap
@@ -44,8 +44,11 @@ def parse_args():
     parser.add_argument('--thresholds', type=float, nargs='+',
                         default=[0.01, 0.02, 0.03] + [round(0.05 * i, 2) for i in range(1, 20)])
     parser.add_argument('--select', default='defect_miou', choices=['defect_miou', 'miou'])
-    parser.add_argument('--rules', nargs='*', default=['otsu'], choices=[r for r in THRESHOLD_RULES if r != 'fixed'],
-                        help='GT-free per-image threshold rules scored beside the oracle (GT-swept) threshold')
+    parser.add_argument('--rules', nargs='*', default=['otsu'],
+                        choices=[r for r in THRESHOLD_RULES if r != 'fixed'] + list(SPLIT_RULES),
+                        help='GT-free threshold rules scored beside the oracle (GT-swept) threshold: per image '
+                        f'({", ".join(r for r in THRESHOLD_RULES if r != "fixed")}) or one per split '
+                        f'({", ".join(SPLIT_RULES)})')
     parser.add_argument('--max-images', type=int, help='first N images of the split (all by default)')
     parser.add_argument('--defective-only', action='store_true', help='score defective images only')
     parser.add_argument('--gallery', type=int, default=6, help='images in the overlay gallery')
@@ -87,7 +90,10 @@ def run(args, cfg):
     for method in args.methods:
         inferencer = CAMInferencer(model, cfg, method)
         sweep = ThresholdSweep(len(class_names), args.thresholds)
-        rule_cm = {r: torch.zeros(len(class_names), len(class_names), dtype=torch.long) for r in args.rules}
+        image_rules = [r for r in args.rules if r not in SPLIT_RULES]
+        split_rules = [r for r in args.rules if r in SPLIT_RULES]
+        rule_cm = {r: torch.zeros(len(class_names), len(class_names), dtype=torch.long) for r in image_rules}
+        binned, histograms = BinnedConfusion(len(class_names)), []
         loader = DataLoader(Subset(dataset, indices), batch_size=args.batch_size, collate_fn=pseudo_collate)
         seconds, images = 0.0, 0
         pos = 0
@@ -105,10 +111,13 @@ def run(args, cfg):
                     full = torch.nn.functional.interpolate(cams[n:n + 1].float(), size=tuple(gt.shape),
                                                            mode='bilinear', align_corners=False)[0]
                     score, arg = (full * mask[n, :, None, None]).max(0)
-                    for rule in args.rules:
+                    for rule in image_rules:
                         _, cut = image_thresholds(score[None], dict(type=rule, bg_ratio=1.0), 0.0, 0.0)
                         pred = torch.where(score >= cut[0], arg + 1, torch.zeros_like(arg))
                         rule_cm[rule] += confusion_matrix(pred.cpu(), gt, len(class_names))
+                    if split_rules:  # one threshold for the split, known after the last image
+                        binned.update(score, arg + 1, gt)
+                        histograms.append(score_histograms(score[None]).cpu())
                 idx = indices[pos]
                 if idx in gallery:
                     up = torch.nn.functional.interpolate(cams[n:n + 1], size=tuple(gt.shape), mode='bilinear',
@@ -120,10 +129,14 @@ def run(args, cfg):
                        settings=inferencer.settings, images=images,
                        seconds_per_image=round(seconds / max(images, 1), 4))
         summary['gt_free'] = {}
+        split_thr = {r: split_threshold(r, torch.cat(histograms)) for r in split_rules if histograms}
+        rule_cm.update({r: binned.confusion(t) for r, t in split_thr.items()})
         for rule, cm in rule_cm.items():
             scores = summarize_iou(iou_from_confusion(cm), class_names)
             best = summary[args.select]
             scores['ratio_to_oracle'] = round(scores[args.select] / best, 4) if best else None
+            if rule in split_thr:
+                scores['threshold'] = round(split_thr[rule], 4)
             summary['gt_free'][rule] = scores
         results[method] = summary
         write_tables(args, class_names, results)  # after every method: a long run keeps what it measured
@@ -148,7 +161,8 @@ def write_tables(args, class_names, results) -> str:
         lines.append(f"| {m} | oracle {r['best_threshold']:.2f} (GT-swept) | {r['miou']:.3f} | "
                      f"{r['defect_miou']:.3f} | {cells(r)} | {r['seconds_per_image'] * 1000:.1f} |")
         for rule, g in r.get('gt_free', {}).items():
-            lines.append(f"| {m} | {rule} per image (no GT; {g['ratio_to_oracle']:.2f}x oracle) | {g['miou']:.3f} | "
+            where = f"one per split, {g['threshold']:.2f}" if 'threshold' in g else 'per image'
+            lines.append(f"| {m} | {rule} {where} (no GT; {g['ratio_to_oracle']:.2f}x oracle) | {g['miou']:.3f} | "
                          f"{g['defect_miou']:.3f} | {cells(g)} | |")
     atomic_write_text(osp.join(args.out_dir, 'cam_eval.md'), '\n'.join(lines) + '\n')
     return '\n'.join(lines)
