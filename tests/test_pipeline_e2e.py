@@ -51,6 +51,7 @@ def toy_pipeline_cfg(repo_root, tiny_synthetic, tmp_path):
 def test_toy_pipeline_end_to_end_and_resume(toy_pipeline_cfg, tmp_path):
     work_dir = str(tmp_path / 'work')
     toy_pipeline_cfg.cam.compare = [dict(method='layercam', bg_thr=0.2, fg_thr=0.35)]  # scored, not trained on
+    toy_pipeline_cfg.segmenter.class_gate = True  # also tested with the classifier as its class gate
     pipeline = WSSSPipeline(toy_pipeline_cfg, work_dir)
     pipeline.run(log=lambda s: None)
     results = write_results(pipeline)
@@ -66,7 +67,11 @@ def test_toy_pipeline_end_to_end_and_resume(toy_pipeline_cfg, tmp_path):
     # refinement rounds: round 0 = the CAM labels and their segmenter, then one entry per round
     assert [r['round'] for r in results['rounds']] == [0, 1, 2]
     assert results['rounds'][0]['segmenter'] == {k: v for k, v in results['segmenter'].items()
-                                                 if k not in ('split', 'config', 'decision')}
+                                                 if k not in ('split', 'config', 'decision', 'class_gated')}
+    gated = results['segmenter']['class_gated']
+    assert 0.0 <= gated['miou'] <= 1.0 and set(gated['defect_iou']) == {'scratch', 'pit', 'stain'}
+    assert 'class_gated' not in results['fully_supervised']  # not asked for
+    assert '| segmenter, class-gated by the classifier | test |' in open(osp.join(work_dir, 'results.md')).read()
     for r in results['rounds'][1:]:
         assert 0.0 <= r['pseudo_labels']['miou'] <= 1.0 and 0.0 <= r['segmenter']['miou'] <= 1.0
         assert osp.isfile(osp.join(work_dir, 'refined_labels', f"round_{r['round']}", 'manifest.json'))

@@ -99,6 +99,8 @@ def results_table(results: Dict) -> Tuple[List[str], List[List[str]]]:
     rows += [iou_row(f'pseudo-labels ({m}, compared: not trained on)', 'train', c)
              for m, c in pl.get('compared', {}).items()]
     rows.append(iou_row('segmenter', 'test', seg))
+    if seg.get('class_gated'):
+        rows.append(iou_row('segmenter, class-gated by the classifier', 'test', seg['class_gated']))
     for r in results.get('rounds', [])[1:]:
         rows += [iou_row(f"pseudo-labels, round {r['round']}", 'train', r['pseudo_labels']),
                  iou_row(f"segmenter, round {r['round']}", 'test', r['segmenter'])]
@@ -115,6 +117,8 @@ def results_table(results: Dict) -> Tuple[List[str], List[List[str]]]:
     full = results.get('fully_supervised')
     if full is not None:
         rows.append(iou_row('fully supervised (GT masks)', 'test', full))
+        if full.get('class_gated'):
+            rows.append(iou_row('fully supervised, class-gated by the classifier', 'test', full['class_gated']))
         rows.append(['weak / full', 'test', f"defect-mIoU {f(results['ratio_to_fully_supervised'])}, mIoU "
                      f"{f(results['ratio_to_fully_supervised_miou'])}"] + pad)
     return ['stage', 'split', 'metric'] + classes, rows

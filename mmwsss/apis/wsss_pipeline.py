@@ -42,7 +42,8 @@ from mmengine.config import Config
 
 from mmwsss.datasets.layout import ANN_DIR, SPLITS, DatasetLayoutError, check_data_root, validate_split
 from mmwsss.utils import ConfigKeyError, atomic_write_text, check_cfg_options
-from .runner_config import build_runner, configure_evaluation, prepare_config, test_only_config, without_masks
+from .runner_config import (build_runner, configure_evaluation, prepare_config, test_only_config, tta_config,
+                            without_masks)
 
 STAGES = ('data', 'classifier', 'pseudo_labels', 'segmenter', 'refinement', 'fully_supervised', 'report')
 # pipeline-config keys each stage reads, and the stages whose outputs it builds on
@@ -66,8 +67,9 @@ DECISION_FILE = 'decision.json'  # the calibrated OK / NG rule of a segmenter (t
 # keys under <section>.cfg_options / cam.kwargs / data_preparation go to the component and pass through)
 SECTION_KEYS = dict(
     classifier=('config', 'cfg_options', 'checkpoint', 'amp', 'channels_last'),
-    segmenter=('config', 'cfg_options', 'amp', 'channels_last', 'init_from_classifier'),
-    fully_supervised=('config', 'cfg_options', 'checkpoint', 'amp', 'channels_last', 'init_from_classifier'),
+    segmenter=('config', 'cfg_options', 'amp', 'channels_last', 'init_from_classifier', 'class_gate'),
+    fully_supervised=('config', 'cfg_options', 'checkpoint', 'amp', 'channels_last', 'init_from_classifier',
+                      'class_gate'),
     cam=('method', 'bg_thr', 'fg_thr', 'threshold_rule', 'target_layers', 'kwargs', 'compare'),
     refinement=('rounds', 'iters_per_round'),
     report=('num_overlays', 'num_gallery', 'num_review'))
@@ -418,7 +420,22 @@ class WSSSPipeline:
         out['metrics'] = self._test_checkpoint(tested, out['checkpoint'])
         out['decision'] = decision
         out['summary'] = self._seg_summary(out['metrics'], self._segmenter_classes())
+        if self.cfg[key].get('class_gate'):
+            gated = tta_config(tested, None, gate=self._classifier_gate(key))
+            metrics = self._test_checkpoint(gated, out['checkpoint'], tag='test_class_gated_')
+            out['class_gated'] = dict(metrics=metrics, summary=self._seg_summary(metrics, self._segmenter_classes()))
         return out
+
+    def _classifier_gate(self, key: str) -> Dict:
+        """``<key>.class_gate``: the finished classifier stage's model as the segmenter's class gate
+        (:class:`~mmwsss.models.ClassifierGate`), its config written beside its checkpoint."""
+        classifier = self.state['stages'].get('classifier', {})
+        if not classifier.get('done'):
+            raise PipelineStateError(f'{key}.class_gate needs the finished classifier stage in {self.work_dir}: run '
+                                     '--stages classifier first')
+        path = osp.join(self.work_dir, 'classifier', 'class_gate_classifier.py')
+        self._sub_config('classifier').dump(path)
+        return dict(config=path, checkpoint=classifier['result']['checkpoint'])
 
     def calibrate_decision(self, key: str, checkpoint: str, path: Optional[str] = None) -> Dict:
         """The OK / NG rule of a segmenter, calibrated on the val split without masks: NG when at least
@@ -525,10 +542,19 @@ class WSSSPipeline:
         from .report import write_report
         return write_report(self)
 
+    @staticmethod
+    def _gated_summary(result: Dict) -> Dict:
+        """``class_gated``: a segmenter's test scores with the class gate, when the stage measured them."""
+        gated = result.get('class_gated')
+        if gated is None:
+            return {}
+        return dict(class_gated=dict(gated['summary']))
+
     def results(self) -> Dict:
         """The ``results.json`` content (contract keys: dataset, cam_method, classifier.accuracy,
         pseudo_labels.{miou, defect_iou}, segmenter.{miou, defect_iou}, seconds, rounds[{round,
-        pseudo_labels, segmenter}], fully_supervised.{miou, defect_iou}, ratio_to_fully_supervised)."""
+        pseudo_labels, segmenter}], fully_supervised.{miou, defect_iou}, ratio_to_fully_supervised; with
+        ``class_gate``: segmenter / fully_supervised ``.class_gated.{miou, defect_miou, defect_iou, ...}``)."""
         st = self.state['stages']
         pl = st['pseudo_labels']['result']
         classes = self._segmenter_classes()
@@ -552,7 +578,8 @@ class WSSSPipeline:
                                compared={m: label_scores(v) for m, v in pl.get('compared', {}).items()}),
             segmenter=dict(st['segmenter']['result']['summary'], split='test',
                            config=self.cfg.segmenter['config'],
-                           decision=short_decision(st['segmenter']['result'].get('decision'))),
+                           decision=short_decision(st['segmenter']['result'].get('decision')),
+                           **self._gated_summary(st['segmenter']['result'])),
             seconds={k: v['seconds'] for k, v in st.items() if 'seconds' in v})
         rounds = [dict(round=0, pseudo_labels=label_scores(pl['scores']),
                        segmenter=st['segmenter']['result']['summary'])]
@@ -563,7 +590,8 @@ class WSSSPipeline:
         full = st.get('fully_supervised', {}).get('result', {}).get('summary')
         if full is not None:
             out['fully_supervised'] = dict(full, split='test', config=self.cfg.fully_supervised['config'],
-                                           decision=short_decision(st['fully_supervised']['result'].get('decision')))
+                                           decision=short_decision(st['fully_supervised']['result'].get('decision')),
+                                           **self._gated_summary(st['fully_supervised']['result']))
             final = rounds[-1]['segmenter']
 
             def ratio(key):
