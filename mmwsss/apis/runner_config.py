@@ -145,8 +145,8 @@ def tta_config(cfg: Config, scales: Optional[Sequence[float]] = (1.0, ), gate: O
     if scales is None and gate is None:
         raise ValueError('tta_config needs TTA scales, a class gate or both')
     if cfg.get('tta_model') is None:
-        raise ValueError('--tta works with segmenter configs: this config has no tta_model (segmenter configs inherit '
-                         "tta_model = dict(type='FlipTTAModel') from configs/_base_/seg_runtime.py)")
+        raise ValueError('--tta / --class-gate work with segmenter configs: this config has no tta_model (segmenter '
+                         "configs inherit tta_model = dict(type='FlipTTAModel') from configs/_base_/seg_runtime.py)")
     cfg = copy.deepcopy(cfg)
     dataset = cfg.test_dataloader.dataset
     if 'pipeline' not in dataset:

@@ -36,13 +36,12 @@ def tta_scales(args, parser) -> Optional[Tuple[float, ...]]:
     return tuple(args.tta_scales or (1.0, )) if args.tta else None
 
 
-def add_class_gate_flags(parser, classifier: bool = True) -> None:
-    """``--class-gate`` (and, with ``classifier``, ``--classifier CONFIG CHECKPOINT``): the segmenter's defect
-    probabilities multiplied by the image-level classifier's (:func:`~mmwsss.models.gate_probabilities`)."""
-    if classifier:
-        parser.add_argument('--classifier', nargs=2, metavar=('CONFIG', 'CHECKPOINT'),
-                            help='the multi-label classifier of the same pipeline run (its classifier/ folder): '
-                            'gates the segmenter with --class-gate (tools/predict.py: also scores each image)')
+def add_class_gate_flags(parser) -> None:
+    """``--classifier CONFIG CHECKPOINT`` and ``--class-gate``: the segmenter's defect probabilities multiplied by
+    the image-level classifier's (:func:`~mmwsss.models.gate_probabilities`)."""
+    parser.add_argument('--classifier', nargs=2, metavar=('CONFIG', 'CHECKPOINT'),
+                        help='the multi-label classifier of the same pipeline run (its classifier/ folder): '
+                        'gates the segmenter with --class-gate (tools/predict.py: also scores each image)')
     parser.add_argument('--class-gate', action='store_true',
                         help='gate the segmenter by the classifier: p(class k at a pixel) = p(k in the image) x '
                         'p_segmenter(k) (ClassifierGate; needs --classifier)')
