@@ -70,6 +70,8 @@ def test_toy_pipeline_end_to_end_and_resume(toy_pipeline_cfg, tmp_path):
                                                  if k not in ('split', 'config', 'decision', 'class_gated')}
     gated = results['segmenter']['class_gated']
     assert 0.0 <= gated['miou'] <= 1.0 and set(gated['defect_iou']) == {'scratch', 'pit', 'stain'}
+    assert gated['decision']['path'] == osp.join(work_dir, 'segmenter', 'decision_class_gated.json')
+    assert json.load(open(gated['decision']['path']))['class_gate']['checkpoint'].endswith('.pth')
     assert 'class_gated' not in results['fully_supervised']  # not asked for
     assert '| segmenter, class-gated by the classifier | test |' in open(osp.join(work_dir, 'results.md')).read()
     for r in results['rounds'][1:]:

@@ -63,6 +63,7 @@ NO_MASKS = 'no masks: not measured'
 COUNT_KEYS = ('image/images', 'image/defective', 'image/defect_free', 'pixel/defect_pixels',
               'pixel/regions')  # ints in results.json
 DECISION_FILE = 'decision.json'  # the calibrated OK / NG rule of a segmenter (tools/predict.py reads it)
+GATED_DECISION_FILE = 'decision_class_gated.json'  # the same for the class-gated segmenter (class_gate=True)
 # keys of each pipeline-config section that --cfg-options may set (refinement: + IterativeRefineHook's arguments;
 # keys under <section>.cfg_options / cam.kwargs / data_preparation go to the component and pass through)
 SECTION_KEYS = dict(
@@ -421,9 +422,16 @@ class WSSSPipeline:
         out['decision'] = decision
         out['summary'] = self._seg_summary(out['metrics'], self._segmenter_classes())
         if self.cfg[key].get('class_gate'):
-            gated = tta_config(tested, None, gate=self._classifier_gate(key))
+            gate = self._classifier_gate(key)
+            gated_decision = self.calibrate_decision(
+                key, out['checkpoint'], osp.join(self.work_dir, key, GATED_DECISION_FILE), gate=gate)
+            gated = tta_config(cfg, None, gate=gate)
+            for evaluator in gated.test_evaluator:
+                if evaluator.get('type') == 'ImageLevelMetric':
+                    evaluator['score_thr'] = gated_decision['score_thr']
             metrics = self._test_checkpoint(gated, out['checkpoint'], tag='test_class_gated_')
-            out['class_gated'] = dict(metrics=metrics, summary=self._seg_summary(metrics, self._segmenter_classes()))
+            out['class_gated'] = dict(metrics=metrics, decision=gated_decision,
+                                      summary=self._seg_summary(metrics, self._segmenter_classes()))
         return out
 
     def _classifier_gate(self, key: str) -> Dict:
@@ -437,22 +445,26 @@ class WSSSPipeline:
         self._sub_config('classifier').dump(path)
         return dict(config=path, checkpoint=classifier['result']['checkpoint'])
 
-    def calibrate_decision(self, key: str, checkpoint: str, path: Optional[str] = None) -> Dict:
+    def calibrate_decision(self, key: str, checkpoint: str, path: Optional[str] = None,
+                           gate: Optional[Dict] = None) -> Dict:
         """The OK / NG rule of a segmenter, calibrated on the val split without masks: NG when at least
         ``min_area`` pixels have defect probability >= ``score_thr``, with ``score_thr`` the F1-optimal image
         score threshold on val (:func:`~mmwsss.evaluation.image_level_scores.best_f1_threshold`; 0.5 when val
-        has no defective image). Written to ``decision.json``."""
+        has no defective image). Written to ``decision.json``. With ``gate`` (:meth:`_classifier_gate`) the
+        probabilities are the class-gated ones (``tools/predict.py --class-gate --decision <that file>``)."""
         cfg = self._sub_config(key)
         cfg.test_dataloader = copy.deepcopy(cfg.val_dataloader)
         cfg.test_dataloader.dataset.pipeline = without_masks(cfg.test_dataloader.dataset.pipeline)
         cfg.test_evaluator = [dict(type='ImageLevelMetric')]
-        val = self._test_checkpoint(cfg, checkpoint, tag='calibrate_')
+        if gate is not None:
+            cfg = tta_config(cfg, None, gate=gate)
+        val = self._test_checkpoint(cfg, checkpoint, tag='calibrate_class_gated_' if gate else 'calibrate_')
         val = {k.split('/', 1)[1]: v for k, v in val.items() if k.startswith('image/')}
         thr = val.get('best_f1_threshold')
         decision = dict(rule='NG if at least min_area pixels have defect probability (1 - p_background) >= score_thr',
                         score_thr=0.5 if thr is None else round(float(thr), 4), min_area=1, calibrated_on='val',
                         calibration='F1-optimal image score (highest defect probability) on the val split',
-                        val=val, checkpoint=checkpoint)
+                        val=val, checkpoint=checkpoint, **(dict(class_gate=dict(gate)) if gate else {}))
         path = path or osp.join(self.work_dir, key, DECISION_FILE)
         atomic_write_text(path, json.dumps(decision, indent=2))
         return dict(decision, path=path)
@@ -548,7 +560,7 @@ class WSSSPipeline:
         gated = result.get('class_gated')
         if gated is None:
             return {}
-        return dict(class_gated=dict(gated['summary']))
+        return dict(class_gated=dict(gated['summary'], decision=short_decision(gated.get('decision'))))
 
     def results(self) -> Dict:
         """The ``results.json`` content (contract keys: dataset, cam_method, classifier.accuracy,
