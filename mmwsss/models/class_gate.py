@@ -11,10 +11,13 @@ product needs no threshold and no mask, a class the classifier rules out cannot 
 sure of keeps the segmenter's map. A segmenter with one output channel (``p`` = P(defect)) is gated by the most
 likely class: ``p' = max_k q_k p``. The classifier uses only the image-level labels a weakly supervised run has.
 """
-from typing import List, Sequence
+import os.path as osp
+from typing import List, Optional, Sequence
 
 import torch
 import torch.nn.functional as F
+from mmengine.config import Config
+from mmengine.registry import DefaultScope
 from torch import Tensor, nn
 
 
@@ -44,13 +47,9 @@ class ClassifierGate(nn.Module):
             classifier trained on other classes is refused.
     """
 
-    def __init__(self, config: str, checkpoint: str, classes: Sequence[str] = None) -> None:
+    def __init__(self, config: str, checkpoint: str, classes: Optional[Sequence[str]] = None) -> None:
         super().__init__()
-        import os.path as osp
-
-        from mmengine.config import Config
-        from mmengine.registry import DefaultScope
-        from mmpretrain.apis import init_model
+        from mmpretrain.apis import init_model  # mmpretrain's inferencers: loaded only when a gate is built
         if not osp.isfile(checkpoint):
             raise FileNotFoundError(f'classifier checkpoint not found: {checkpoint} (class gate)')
         cfg = Config.fromfile(config) if isinstance(config, str) else config
