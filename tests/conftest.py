@@ -8,6 +8,18 @@ REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 MTD_ROOT = osp.join(osp.dirname(REPO), 'shared', 'datasets', 'MTD')
 
 
+@pytest.fixture(autouse=True)
+def _restore_default_scope():
+    """A runner (tools/test.py run in-process) makes its default scope the current one for the whole process; a
+    later test that builds from mmpretrain's registry would then resolve in mmseg's. Each test gets the scopes it
+    started with back."""
+    from mmengine.registry import DefaultScope
+    before = dict(DefaultScope._instance_dict)
+    yield
+    DefaultScope._instance_dict.clear()
+    DefaultScope._instance_dict.update(before)
+
+
 @pytest.fixture(scope='session')
 def repo_root():
     return REPO
