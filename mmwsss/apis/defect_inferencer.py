@@ -35,7 +35,7 @@ import numpy as np
 import torch
 
 from mmwsss.datasets.layout import ImageDecodeError, read_image
-from mmwsss.models.class_gate import gate_probabilities
+from mmwsss.models.class_gate import ClassifierGate, gate_probabilities
 from .runner_config import flip_tta_pipeline, without_masks
 
 DEFAULT_DECISION = dict(score_thr=0.5, min_area=1)
@@ -161,23 +161,14 @@ class DefectInferencer:
             self._init_classifier(*classifier, device=device)
 
     def _init_classifier(self, config: str, checkpoint: str, device: str) -> None:
-        from mmengine.config import Config
         from mmengine.dataset import Compose
         from mmengine.registry import DefaultScope
-        from mmpretrain.apis import init_model
-        if not osp.isfile(checkpoint):
-            raise FileNotFoundError(f'classifier checkpoint not found: {checkpoint}')
-        cfg = Config.fromfile(config) if isinstance(config, str) else config
+        loaded = ClassifierGate(config, checkpoint, classes=self.classes[1:], device=device)
+        self.classifier = loaded.classifier
         with DefaultScope.overwrite_default_scope('mmpretrain'):
-            self.classifier = init_model(cfg, checkpoint, device=device).eval()
             # the decoded image goes in directly (mmpretrain has no LoadImageFromNDArray): loading steps dropped
-            steps = [dict(s) for s in cfg.test_dataloader.dataset.pipeline if 'LoadImage' not in s['type']]
+            steps = [dict(s) for s in loaded.cfg.test_dataloader.dataset.pipeline if 'LoadImage' not in s['type']]
             self.classifier_pipeline = Compose(steps)
-        meta = getattr(self.classifier, '_dataset_meta', None) or {}  # mmpretrain's init_model keeps it there
-        names = list(meta.get('classes') or self.classes[1:])
-        if names != list(self.classes[1:]):
-            raise ValueError(f'the classifier {checkpoint} knows classes {names}, the segmenter '
-                             f'{list(self.classes[1:])}: use the two models of one pipeline run')
         self.classifier_thr = float(self.classifier.head.thr if self.classifier.head.thr is not None else 0.5)
 
     @torch.no_grad()

@@ -39,40 +39,46 @@ def gate_probabilities(probs: Tensor, scores: Tensor) -> Tensor:
 
 class ClassifierGate(nn.Module):
     """The image-level classifier as a gate: raw images -> (N, K) sigmoid probabilities of its defect classes.
+    Also how :class:`~mmwsss.apis.DefectInferencer` loads its classifier (``classifier``, ``cfg``).
 
     Args:
-        config: the classifier's config file (mmpretrain; its test pipeline's ``Resize`` gives the input size).
+        config: the classifier's config file or Config (mmpretrain; for :meth:`forward` its test pipeline's
+            ``Resize`` gives the input size).
         checkpoint: its checkpoint (a pickle: load trusted files only).
         classes: optional defect class names the caller expects (the segmenter's, background excluded); a
             classifier trained on other classes is refused.
+        device: where the classifier runs.
     """
 
-    def __init__(self, config: str, checkpoint: str, classes: Optional[Sequence[str]] = None) -> None:
+    def __init__(self, config, checkpoint: str, classes: Optional[Sequence[str]] = None, device: str = 'cpu') -> None:
         super().__init__()
-        from mmpretrain.apis import init_model  # mmpretrain's inferencers: loaded only when a gate is built
+        from mmpretrain.apis import init_model  # mmpretrain.apis (its inferencers) only when needed
         if not osp.isfile(checkpoint):
-            raise FileNotFoundError(f'classifier checkpoint not found: {checkpoint} (class gate)')
-        cfg = Config.fromfile(config) if isinstance(config, str) else config
-        resize = [s for s in cfg.test_dataloader.dataset.pipeline if s.get('type') == 'Resize']
-        if len(resize) != 1 or 'scale' not in resize[0] or resize[0].get('keep_ratio', False):
-            raise ValueError(f'class gate: the classifier config {config} must resize to a fixed (w, h) in its '
-                             f'test pipeline (Resize(scale=..., keep_ratio=False)), got {resize}')
-        scale = resize[0]['scale']
-        self.size = (scale, scale) if isinstance(scale, int) else (int(scale[1]), int(scale[0]))  # (h, w)
+            raise FileNotFoundError(f'classifier checkpoint not found: {checkpoint}')
+        self.cfg = Config.fromfile(config) if isinstance(config, str) else config
         with DefaultScope.overwrite_default_scope('mmpretrain'):
-            self.classifier = init_model(cfg, checkpoint, device='cpu').eval()
+            self.classifier = init_model(self.cfg, checkpoint, device=device).eval()
         names = list((getattr(self.classifier, '_dataset_meta', None) or {}).get('classes') or [])
         if classes is not None and names and names != list(classes):
-            raise ValueError(f'class gate: the classifier {checkpoint} knows classes {names}, the segmenter '
-                             f'{list(classes)}: use the two models of one pipeline run')
+            raise ValueError(f'the classifier {checkpoint} knows classes {names}, the segmenter {list(classes)}: use '
+                             'the two models of one pipeline run')
         self.classes = names or (list(classes) if classes is not None else None)
+
+    def input_size(self):
+        """(h, w) of the classifier's input: its test pipeline's one ``Resize(scale=..., keep_ratio=False)``."""
+        resize = [s for s in self.cfg.test_dataloader.dataset.pipeline if s.get('type') == 'Resize']
+        if len(resize) != 1 or 'scale' not in resize[0] or resize[0].get('keep_ratio', False):
+            raise ValueError(f'class gate: the classifier config {self.cfg.filename} must resize to a fixed (w, h) in '
+                             f'its test pipeline (Resize(scale=..., keep_ratio=False)), got {resize}')
+        scale = resize[0]['scale']
+        return (scale, scale) if isinstance(scale, int) else (int(scale[1]), int(scale[0]))
 
     @torch.no_grad()
     def forward(self, images: List[Tensor]) -> Tensor:
         """Images as loaded (uint8 (3, H, W), the segmenter's channel order before its preprocessor, any sizes)
         -> (N, K) sigmoid probabilities (the classifier's ``pred_score``)."""
-        device = next(self.classifier.parameters()).device
-        resized = [F.interpolate(img[None].to(device).float(), size=self.size, mode='bilinear',
-                                 align_corners=False)[0] for img in images]
+        device, size = next(self.classifier.parameters()).device, self.input_size()
+        resized = [F.interpolate(img[None].to(device).float(), size=size, mode='bilinear', align_corners=False)[0]
+                   for img in images]
         samples = self.classifier.test_step(dict(inputs=resized))
         return torch.stack([s.pred_score.float() for s in samples])
