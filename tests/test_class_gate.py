@@ -88,7 +88,7 @@ def test_gated_prediction_is_the_segmenter_times_the_classifier(repo_root, tiny_
 
 def test_test_tool_with_class_gate(repo_root, tiny_synthetic, gate_models, tmp_path, monkeypatch):
     """tools/test.py --classifier C K --class-gate: one view per image, gated, metrics written; --class-gate alone
-    and --classifier alone are refused in one line."""
+    and --classifier alone are refused in one line, as is --gate-recall without the gate or outside (0, 1]."""
     import json
     import runpy
 
@@ -107,7 +107,9 @@ def test_test_tool_with_class_gate(repo_root, tiny_synthetic, gate_models, tmp_p
               if 'mIoU' in line]
     assert scores and 0.0 <= scores[-1]['mIoU'] <= 100.0
     assert views_seen == [1] * 8 and sum(gated) == 8  # the 8 test images of the tiny set, each gated once
-    for extra in (['--class-gate'], ['--classifier', osp.join(repo_root, CLS), cls_ckpt]):
+    for extra in (['--class-gate'], ['--classifier', osp.join(repo_root, CLS), cls_ckpt],
+                  ['--classifier', osp.join(repo_root, CLS), cls_ckpt, '--gate-recall', '0.9'],
+                  ['--classifier', osp.join(repo_root, CLS), cls_ckpt, '--class-gate', '--gate-recall', '1.5']):
         monkeypatch.setattr(sys, 'argv', base + extra)
         with pytest.raises(SystemExit):
             runpy.run_path(osp.join(repo_root, 'tools', 'test.py'), run_name='__main__')
@@ -134,3 +136,70 @@ def test_inferencer_class_gate(repo_root, gate_models, monkeypatch):
     assert not none['mask'].any() and none['decision'] == 'OK'
     with pytest.raises(ValueError, match='class_gate needs a classifier'):
         DefectInferencer(seg_cfg, seg_ckpt, class_gate=True)
+
+
+def test_recall_floors_and_calibrated_scores_by_hand():
+    """Class 0 held by three images scoring .2 / .6 / .8: recall 0.5 -> the median .6, recall 1 -> the lowest .2;
+    class 1 held by none -> 0 (not gated). Calibrated: .3 / .6 -> .5, .9 / .6 -> 1 (capped), any / 0 -> 1."""
+    from mmwsss.models import calibrated_scores, recall_floors
+    scores = torch.tensor([[.2, .9], [.6, .1], [.8, .3], [.05, .4]])
+    labels = torch.tensor([[1, 0], [1, 0], [1, 0], [0, 0]], dtype=torch.bool)
+    torch.testing.assert_close(recall_floors(scores, labels, 0.5), torch.tensor([.6, 0.]))
+    torch.testing.assert_close(recall_floors(scores, labels, 1.0), torch.tensor([.2, 0.]))
+    torch.testing.assert_close(recall_floors(scores, labels, 0.75), torch.tensor([.4, 0.]))  # between .2 and .6
+    torch.testing.assert_close(calibrated_scores(torch.tensor([[.3, .01], [.9, .5]]), torch.tensor([.6, 0.])),
+                               torch.tensor([[.5, 1.], [1., 1.]]))
+    with pytest.raises(ValueError, match='recall must be in'):
+        recall_floors(scores, labels, 0.0)
+
+
+def test_gate_calibrates_on_the_classifier_val_split(repo_root, tiny_synthetic, gate_models):
+    """ClassifierGate(recall=0.9): floors = recall_floors of its own plain probabilities on the classifier
+    config's val images and their image labels; forward then returns the calibrated scores."""
+    import mmcv
+    from mmengine.config import Config
+
+    from mmwsss.apis import set_data_root
+    from mmwsss.datasets.layout import read_image_labels
+    from mmwsss.models import ClassifierGate, calibrated_scores, recall_floors
+    _, cls_ckpt = gate_models
+    cfg = Config.fromfile(osp.join(repo_root, CLS))
+    set_data_root(cfg._cfg_dict, tiny_synthetic)
+    plain = ClassifierGate(cfg, cls_ckpt)
+    entries = read_image_labels(osp.join(tiny_synthetic, 'image_labels', 'val.txt'))
+    images = [torch.from_numpy(mmcv.imread(osp.join(tiny_synthetic, 'img_dir', 'val', name))).permute(2, 0, 1)
+              for name, _ in entries]
+    labels = torch.zeros(len(entries), 3, dtype=torch.bool)
+    for i, (_, classes) in enumerate(entries):
+        labels[i, [k - 1 for k in classes]] = True
+    assert labels.any(0).all(), 'the tiny val split should hold every class'
+    q = plain(images)
+    expected = recall_floors(q, labels, 0.9)
+    gate = ClassifierGate(cfg, cls_ckpt, recall=0.9)
+    torch.testing.assert_close(gate.floors, expected)
+    torch.testing.assert_close(gate(images), calibrated_scores(q, expected))
+    assert ClassifierGate(cfg, cls_ckpt, floors=[.5, 0, 1]).floors.tolist() == [.5, 0, 1]
+
+
+def test_inferencer_reads_the_gate_floors_of_its_decision_file(repo_root, gate_models, monkeypatch, tmp_path):
+    """A decision file with ``class_gate.floors`` (the pipeline's decision_class_gated.json): scores .3 against
+    floors .3 gate with 1, so the mask is the ungated one; the same scores without floors cap every defect
+    probability at .3, below the rule's .5: no defect pixel."""
+    import json
+
+    import numpy as np
+
+    from mmwsss.apis import DefectInferencer
+    seg_ckpt, cls_ckpt = gate_models
+    seg_cfg, cls = osp.join(repo_root, R18), (osp.join(repo_root, CLS), cls_ckpt)
+    path = tmp_path / 'decision_class_gated.json'
+    path.write_text(json.dumps(dict(score_thr=0.5, min_area=1, class_gate=dict(floors=[.3, .3, .3], recall=.95))))
+    image = np.random.default_rng(0).integers(0, 256, (40, 56, 3), dtype=np.uint8)
+    ref, = DefectInferencer(seg_cfg, seg_ckpt, decision=dict(score_thr=0.5, min_area=1)).predict_arrays([image])
+    masks = []
+    for decision in (str(path), dict(score_thr=0.5, min_area=1)):
+        gated = DefectInferencer(seg_cfg, seg_ckpt, decision=decision, classifier=cls, class_gate=True)
+        monkeypatch.setattr(gated, 'classify_arrays', lambda images: torch.full((len(images), 3), .3))
+        masks.append(gated.predict_arrays([image])[0]['mask'])
+    assert np.array_equal(masks[0], ref['mask']) and ref['mask'].any()
+    assert not masks[1].any()

@@ -54,11 +54,13 @@ def read_folder(folder):
 
 
 def test_two_processes_write_the_same_files_as_one(repo_root, tiny_synthetic, cls_cfg, checkpoint, tmp_path):
+    """With a split-level threshold rule, so the ranks' histograms are gathered into the same threshold."""
     single = str(tmp_path / 'single')
+    cls_cfg.cam.threshold_rule = dict(type='median_otsu', bg_ratio=0.5)
     one = generate_pseudo_labels(cls_cfg, checkpoint, single, progress=False)
     assert one['written'] == one['images'] == 24 and one['world_size'] == 1
     two = str(tmp_path / 'two')
-    options = [f'{k}={v}' for k, v in OPTIONS.items()]
+    options = [f'{k}={v}' for k, v in OPTIONS.items()] + ['cam.threshold_rule.type=median_otsu']
     cmd = [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node=2', '--master_port=29533',
            osp.join(repo_root, 'tools', 'generate_pseudo_labels.py'), osp.join(repo_root, *CLS_CONFIG), checkpoint,
            '--out-dir', two, '--device', 'cpu', '--data-root', tiny_synthetic, '--launcher', 'pytorch',
@@ -70,6 +72,7 @@ def test_two_processes_write_the_same_files_as_one(repo_root, tiny_synthetic, cl
     manifest = json.load(open(osp.join(two, 'manifest.json')))
     assert manifest['world_size'] == 2 and manifest['written'] == 24
     assert manifest['checkpoint_sha256'] == one['checkpoint_sha256']
+    assert manifest['split_thresholds'] == one['split_thresholds'] and 0 < one['split_thresholds']['cams'][1] < 1
     pngs_one, rows_one = read_folder(single)
     pngs_two, rows_two = read_folder(two)
     assert pngs_one.keys() == pngs_two.keys() and len(pngs_one) == 24

@@ -155,3 +155,66 @@ def test_fusion_settings_guard_resume(cls_cfg, tmp_path):
     baseline = generate_pseudo_labels(cls_cfg, None, str(tmp_path / 'gc'), method='gradcam', model=model,
                                       progress=False)
     assert baseline['fusion'] is None  # baselines do not use the neck's fusion
+
+
+def test_split_rule_labels_cut_every_image_at_the_median_otsu_and_resume_reuses_it(cls_cfg, tmp_path, monkeypatch):
+    """``median_otsu``: one threshold for the split, the median of the defective images' own Otsu cuts of their
+    score maps (at image size); labels are the class from that cut up, 0 below half of it, 255 between; the
+    number is recorded and a resumed run labels with it instead of reading the maps again."""
+    import json
+
+    import torch
+    import torch.nn.functional as F
+    from mmengine.dataset import pseudo_collate
+    from mmpretrain.registry import DATASETS
+
+    import mmwsss.apis.pseudo_label_generation as gen
+    from mmwsss.apis.cam_inferencer import CAMInferencer
+    from mmwsss.cam import otsu_thresholds
+    cls_cfg.cam = dict(cls_cfg.get('cam', {}), threshold_rule=dict(type='median_otsu', bg_ratio=0.5))
+    model = tiny_model(cls_cfg)
+    dataset = DATASETS.build(cls_cfg.cam_dataloader.dataset)
+    batch = CAMInferencer(model, cls_cfg)(pseudo_collate([dataset[i] for i in range(len(dataset))]))
+    scores = {}
+    for n, s in enumerate(batch.data_samples):
+        if batch.class_mask[n].any():
+            full = F.interpolate(batch.cams[n:n + 1], size=tuple(s.ori_shape), mode='bilinear', align_corners=False)
+            scores[osp.basename(s.img_path)[:-4]] = (full[0] * batch.class_mask[n, :, None, None]).amax(0)
+    cuts = otsu_thresholds(torch.stack(list(scores.values())))
+    fg = float(cuts[cuts < 1].median())  # torch's median: the lower middle value, as the rule documents
+
+    out = str(tmp_path / 'pl')
+    manifest = gen.generate_pseudo_labels(cls_cfg, None, out, model=model, progress=False)
+    assert manifest['split_thresholds'] == dict(cams=[pytest.approx(fg / 2, abs=1e-6), pytest.approx(fg, abs=1e-6)])
+    assert json.load(open(osp.join(out, 'manifest.json')))['split_thresholds'] == manifest['split_thresholds']
+    assert 0 < fg < 1 and len(set(cuts.tolist())) > 1, 'the tiny maps must have different per-image cuts'
+    for stem, score in scores.items():
+        label = torch.from_numpy(cv2.imread(osp.join(out, stem + '.png'), cv2.IMREAD_UNCHANGED).astype(np.int64))
+        defect = (label != 0) & (label != 255)
+        assert torch.equal(defect, score >= fg) and torch.equal(label == 0, score < fg / 2), stem
+
+    reference = cv2.imread(osp.join(out, stem + '.png'), cv2.IMREAD_UNCHANGED)
+    os.remove(osp.join(out, stem + '.png'))
+
+    def no_second_pass(*args, **kwargs):
+        raise AssertionError('a resumed run must reuse the recorded split thresholds')
+
+    monkeypatch.setattr(gen, 'split_rule_thresholds', no_second_pass)
+    again = gen.generate_pseudo_labels(cls_cfg, None, out, model=model, progress=False)
+    assert again['written'] == 1 and again['split_thresholds'] == manifest['split_thresholds']
+    assert np.array_equal(cv2.imread(osp.join(out, stem + '.png'), cv2.IMREAD_UNCHANGED), reference)
+
+
+def test_threshold_rule_validation_names_split_rules():
+    import torch
+
+    from mmwsss.cam.threshold_rules import image_thresholds, is_split_rule, parse_threshold_rule
+    assert parse_threshold_rule(dict(type='median_otsu')) == ('median_otsu', 0.5, 256)
+    assert is_split_rule(dict(type='pooled_otsu', bg_ratio=1.0)) and not is_split_rule(dict(type='otsu'))
+    assert not is_split_rule(None)
+    with pytest.raises(ValueError, match='split-level'):
+        image_thresholds(torch.zeros(1, 2, 2), dict(type='median_otsu'), 0.1, 0.2)
+    with pytest.raises(ValueError, match='must be one of'):
+        parse_threshold_rule(dict(type='median'))
+    with pytest.raises(ValueError, match='unknown option'):
+        parse_threshold_rule(dict(type='median_otsu', q=0.5))

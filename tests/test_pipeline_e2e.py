@@ -71,7 +71,9 @@ def test_toy_pipeline_end_to_end_and_resume(toy_pipeline_cfg, tmp_path):
     gated = results['segmenter']['class_gated']
     assert 0.0 <= gated['miou'] <= 1.0 and set(gated['defect_iou']) == {'scratch', 'pit', 'stain'}
     assert gated['decision']['path'] == osp.join(work_dir, 'segmenter', 'decision_class_gated.json')
-    assert json.load(open(gated['decision']['path']))['class_gate']['checkpoint'].endswith('.pth')
+    gate = json.load(open(gated['decision']['path']))['class_gate']
+    assert gate['checkpoint'].endswith('.pth') and gate['recall'] == 0.95  # recall-calibrated by default
+    assert len(gate['floors']) == 3 and all(0.0 <= t <= 1.0 for t in gate['floors'])
     assert 'class_gated' not in results['fully_supervised']  # not asked for
     assert '| segmenter, class-gated by the classifier | test |' in open(osp.join(work_dir, 'results.md')).read()
     for r in results['rounds'][1:]:

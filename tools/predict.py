@@ -100,7 +100,8 @@ def main():
                         min_area=1 if args.min_area is None else args.min_area)
     inferencer = DefectInferencer(args.config, args.checkpoint, decision=decision, device=args.device,
                                   batch_size=args.batch_size, classifier=args.classifier, decision_by=args.decision_by,
-                                  tta_scales=args.tta_scales, class_gate=args.class_gate)
+                                  tta_scales=args.tta_scales, class_gate=args.class_gate,
+                                  gate_recall=args.gate_recall)
     classes = inferencer.classes
     palette = dataset_palette(inferencer.cfg.test_dataloader.dataset, len(classes))
     paths = list_inputs(args.inputs)

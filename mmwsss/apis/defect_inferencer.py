@@ -24,7 +24,9 @@ With ``tta_scales`` (e.g. ``(1.0, )``) the probabilities are those of test-time 
 
 With ``class_gate`` (needs the classifier) the probabilities are gated by the classifier's before the mask and the
 decision are read: ``p'_k = q_k p_k`` for the defect classes, the rest background
-(:func:`~mmwsss.models.gate_probabilities`, as ``tools/test.py --class-gate``).
+(:func:`~mmwsss.models.gate_probabilities`, as ``tools/test.py --class-gate``); a decision file of a recall-calibrated
+gate (the pipeline's ``decision_class_gated.json``, ``class_gate.floors``) gates with ``min(1, q_k / tau_k)``
+(:func:`~mmwsss.models.calibrated_scores`), as the pipeline measured it.
 """
 import json
 import os.path as osp
@@ -35,11 +37,12 @@ import numpy as np
 import torch
 
 from mmwsss.datasets.layout import ImageDecodeError, read_image
-from mmwsss.models.class_gate import ClassifierGate, gate_probabilities
+from mmwsss.models.class_gate import ClassifierGate, calibrated_scores, gate_probabilities
 from .runner_config import flip_tta_pipeline, without_masks
 
 DEFAULT_DECISION = dict(score_thr=0.5, min_area=1)
 DECISION_KEYS = tuple(DEFAULT_DECISION)  # what an OK / NG rule consists of
+GATE_KEY = 'class_gate'  # a class-gated rule's gate (its recall floors), kept from a decision file
 DECISION_BY = ('segmenter', 'classifier', 'either', 'both')
 
 
@@ -58,7 +61,7 @@ def load_decision(decision: Union[None, str, dict], checkpoint: str, embedded: O
         out = dict(DEFAULT_DECISION)
         if osp.isfile(path):
             with open(path) as f:
-                out.update({k: v for k, v in json.load(f).items() if k in DECISION_KEYS})
+                out.update({k: v for k, v in json.load(f).items() if k in DECISION_KEYS + (GATE_KEY, )})
             out['source'] = path
     if not 0.0 <= float(out['score_thr']) <= 1.0 or int(out['min_area']) < 1:
         raise ValueError(f"decision score_thr must be in [0, 1] and min_area >= 1, got {out}")
@@ -105,11 +108,14 @@ class DefectInferencer:
         tta_scales: test-time augmentation at these scales of the test size, each with its mirrors (PyTorch
             checkpoints); ``None``: off.
         class_gate: gate the segmenter's probabilities by the classifier's (see the module docstring).
+        gate_recall: calibrate the gate's recall floors on the classifier config's val split at this recall
+            (:meth:`~mmwsss.models.ClassifierGate.calibrate`) instead of reading them from ``decision``.
     """
 
     def __init__(self, config: str, checkpoint: str, decision: Union[None, str, dict] = None, device: str = 'cpu',
                  batch_size: int = 4, classifier: Optional[tuple] = None, decision_by: str = 'segmenter',
-                 tta_scales: Optional[Sequence[float]] = None, class_gate: bool = False) -> None:
+                 tta_scales: Optional[Sequence[float]] = None, class_gate: bool = False,
+                 gate_recall: Optional[float] = None) -> None:
         from mmengine.config import Config
         from mmengine.dataset import Compose
         from mmengine.registry import DefaultScope
@@ -156,14 +162,19 @@ class DefectInferencer:
             raise ValueError('class_gate needs a classifier (--classifier CONFIG CHECKPOINT, the pipeline\'s '
                              'classifier/ folder)')
         self.class_gate = class_gate
+        floors = (self.decision.get(GATE_KEY) or {}).get('floors') if class_gate else None
+        self.gate_floors = None if floors is None else torch.tensor(floors, dtype=torch.float32)
         self.classifier = self.classifier_pipeline = None
         if classifier is not None:
             self._init_classifier(*classifier, device=device)
+        if class_gate and gate_recall is not None:
+            self.gate_floors = torch.tensor(self._gate.calibrate(gate_recall))
 
     def _init_classifier(self, config: str, checkpoint: str, device: str) -> None:
         from mmengine.dataset import Compose
         from mmengine.registry import DefaultScope
         loaded = ClassifierGate(config, checkpoint, classes=self.classes[1:], device=device)
+        self._gate = loaded
         self.classifier = loaded.classifier
         with DefaultScope.overwrite_default_scope('mmpretrain'):
             # the decoded image goes in directly (mmpretrain has no LoadImageFromNDArray): loading steps dropped
@@ -210,7 +221,8 @@ class DefectInferencer:
             return [describe_prediction(p, self.classes, self.decision) for p in probs]
         scores = self.classify_arrays(images)
         if self.class_gate:
-            probs = gate_probabilities(torch.stack(probs), scores)
+            gate = scores if self.gate_floors is None else calibrated_scores(scores, self.gate_floors)
+            probs = gate_probabilities(torch.stack(probs), gate)
         return [self._decide(describe_prediction(p, self.classes, self.decision), s) for p, s in zip(probs, scores)]
 
     def __call__(self, paths: Iterable[str], keep_image: bool = False) -> Iterator[Dict]:

@@ -19,7 +19,8 @@ from torch.utils.data import DataLoader
 
 from mmwsss.cam import agreement_labels, cams_to_pseudo_labels
 from mmwsss.cam.pseudo_labels import IGNORE_INDEX
-from mmwsss.cam.threshold_rules import image_thresholds
+from mmwsss.cam.threshold_rules import (image_thresholds, is_split_rule, parse_threshold_rule, score_histograms,
+                                        split_threshold)
 from mmwsss.datasets.layout import ANN_DIR, IMG_DIR, DatasetLayoutError, ImageDecodeError, read_image
 from mmwsss.datasets.pseudo_label_dataset import pseudo_label_name
 from mmwsss.utils import atomic_write_png, atomic_write_text, file_sha256
@@ -169,17 +170,76 @@ def _is_finished(out_dir: str, row: Optional[dict]) -> bool:
     return label is not None and label.shape == shape
 
 
+def _score_map(cams: Tensor, class_mask: Tensor, size: Tuple[int, int]) -> Tuple[Tensor, Tensor]:
+    """One image's (1, K, h, w) maps -> ``(maps (1, K, H, W) at size, score (H, W))``, the score being the max over
+    the image's classes (what the thresholds cut)."""
+    full = F.interpolate(cams, size=size, mode='bilinear', align_corners=False)
+    return full, (full[0] * class_mask[0, :, None, None]).amax(0)
+
+
 def _label_image(cams: Tensor, class_mask: Tensor, size: Tuple[int, int], rule: Optional[dict], bg_thr: float,
                  fg_thr: float) -> Tuple[Tensor, Tensor, float, float]:
     """One image's (1, K, h, w) maps at ``size`` -> ``(label (H, W), scores (H, W), bg, fg)``: the maps resized,
-    thresholded by ``rule`` on the image's own score map (no GT) or by the fixed ``bg_thr`` / ``fg_thr``."""
-    full = F.interpolate(cams, size=size, mode='bilinear', align_corners=False)
-    scores = (full[0] * class_mask[0, :, None, None]).amax(0)
+    thresholded by a per-image ``rule`` on the image's own score map (no GT) or by the fixed ``bg_thr`` /
+    ``fg_thr`` (``rule=None``; a split-level rule's thresholds arrive here as fixed numbers)."""
+    full, scores = _score_map(cams, class_mask, size)
     bg_n, fg_n = bg_thr, fg_thr
     if rule is not None:
         bg_t, fg_t = image_thresholds(scores[None], rule, bg_thr, fg_thr)
         bg_n, fg_n = float(bg_t[0]), float(fg_t[0])
     return cams_to_pseudo_labels(full, class_mask, bg_n, fg_n)[0], scores, bg_n, fg_n
+
+
+def split_rule_thresholds(inferencer: CAMInferencer, dataset, rule: dict, batch_size: int, num_workers: int = 0,
+                          progress: bool = True) -> Dict[str, List[float]]:
+    """The ``[bg, fg]`` thresholds of a split-level ``rule`` (``median_otsu`` / ``pooled_otsu``) from every
+    defective image of ``dataset`` (a defect-free image's labels need no threshold).
+
+    One CAM pass: each image's score map at its own size (as generation thresholds it) -> a ``bins``-bin
+    histogram; ``fg = split_threshold(type, histograms)``, ``bg = bg_ratio * fg``. Computed for the map labels
+    are drawn from (``'cams'``) and, when the setting labels by agreement, for the raw map on its own
+    (``'raw_cams'``): each map gets the cut of its own score distribution. Distributed: each rank reads its
+    share, the histograms are gathered, every rank gets the same numbers. Images that do not load are left out
+    here (the generation pass names or skips them).
+    """
+    kind, bg_ratio, bins = parse_threshold_rule(rule)
+    rank, world_size = get_dist_info()
+    indices = [i for i in range(rank, len(dataset), world_size) if len(dataset.get_data_info(i)['gt_label'])]
+    loader = DataLoader(_SkippingDataset(dataset, indices), batch_size=batch_size, shuffle=False,
+                        num_workers=num_workers, collate_fn=_collate)
+    if progress and rank == 0:
+        from tqdm import tqdm
+        loader = tqdm(loader, desc=f'{kind} thresholds ({inferencer.name})', unit='batch')
+    hists: Dict[str, List[Tensor]] = dict(cams=[], raw_cams=[])
+    for batch in loader:
+        samples = [sample for _, sample, error in batch if error is None]
+        if not samples:
+            continue
+        out = inferencer(pseudo_collate(samples))
+        for key, maps in (('cams', out.cams), ('raw_cams', out.raw_cams)):
+            if maps is None:
+                continue
+            for n, s in enumerate(out.data_samples):
+                score = _score_map(maps[n:n + 1], out.class_mask[n:n + 1], tuple(s.ori_shape))[1]
+                hists[key].append(score_histograms(score[None], bins).cpu())
+    mine = {k: torch.cat(v) if v else torch.zeros(0, bins) for k, v in hists.items()}
+    gathered = all_gather_object(mine)
+    thresholds = {}
+    for key in mine:
+        hist = torch.cat([g[key] for g in gathered])
+        if len(hist) or key == 'cams':
+            fg = round(split_threshold(kind, hist), 6) if len(hist) else 1.0
+            thresholds[key] = [round(bg_ratio * fg, 6), fg]
+    return thresholds
+
+
+def _recorded_split_thresholds(manifest_path: str) -> Optional[Dict[str, List[float]]]:
+    """The split-level thresholds an earlier run of the same settings recorded (resume keeps its labels
+    consistent with them), or None."""
+    if not osp.isfile(manifest_path):
+        return None
+    with open(manifest_path) as f:
+        return json.load(f).get('split_thresholds')
 
 
 def _generate_pseudo_labels(cfg: Config,
@@ -198,7 +258,9 @@ def _generate_pseudo_labels(cfg: Config,
 
     Labels: 0 background, k defect class k, 255 ignore (between ``bg_thr`` and ``fg_thr``); a defect-free
     image is all background and classes absent from the image label never appear. CAM settings default to
-    ``cfg.cam``.
+    ``cfg.cam``; ``cam.threshold_rule`` replaces the fixed numbers by a GT-free rule: per image (``otsu``), or
+    per split (``median_otsu``: one pass over the defective images first, :func:`split_rule_thresholds`; the
+    numbers go to the manifest as ``split_thresholds`` and a resumed run reuses them).
 
     Distributed (``torchrun`` / ``--launcher pytorch``, mmengine dist initialized): rank ``r`` of ``W`` takes
     the images ``r, r + W, ...`` and writes only those files; rank 0 merges the per-rank CSVs and writes the
@@ -236,13 +298,15 @@ def _generate_pseudo_labels(cfg: Config,
     method_type, layers, kwargs = cam_settings(cfg, method)
     rule = cam_cfg.get('threshold_rule')
     if rule is not None:  # validated before any file is written
-        image_thresholds(torch.zeros(1, 1, 1), rule, bg_thr, fg_thr)
+        parse_threshold_rule(rule)
+    split_rule = is_split_rule(rule)
     neck = cfg.get('model', {}).get('neck')  # RA-CAM fuses its layer maps with the classifier's neck
     setting = dict(method=method, bg_thr=bg_thr, fg_thr=fg_thr, threshold_rule=rule, target_layers=layers,
                    settings=kwargs, fusion=json.loads(json.dumps(neck)) if method_type == 'racam' and neck else None,
                    checkpoint_sha256=file_sha256(checkpoint) if checkpoint else None, classes=classes)
     manifest_path = osp.join(out_dir, 'manifest.json')
     check_settings_manifest(out_dir, setting, resume)
+    split_thresholds = _recorded_split_thresholds(manifest_path) if split_rule and resume else None
     if rank == 0:  # written before the first label, so an interrupted run is checked on resume too
         atomic_write_text(manifest_path, json.dumps(dict(setting, status='incomplete'), indent=2))
     barrier()
@@ -259,7 +323,21 @@ def _generate_pseudo_labels(cfg: Config,
         model = load_classifier(cfg, checkpoint, device)
     check_checkpoint_classes(model, classes, checkpoint)
     inferencer = CAMInferencer(model, cfg, method)
-    loader = DataLoader(_SkippingDataset(dataset, todo), batch_size=batch_size or loader_cfg.get('batch_size', 16),
+    batch_size = batch_size or loader_cfg.get('batch_size', 16)
+    if split_rule and split_thresholds is None:  # one pass over the defective images before the first label
+        split_thresholds = split_rule_thresholds(inferencer, dataset, rule, batch_size,
+                                                 loader_cfg.get('num_workers', 0), progress)
+    if split_rule:
+        setting_out = dict(setting, split_thresholds=split_thresholds)
+        if rank == 0:
+            atomic_write_text(manifest_path, json.dumps(dict(setting_out, status='incomplete'), indent=2))
+        barrier()
+        setting = setting_out
+    thr = split_thresholds or {}
+    label_rule = None if split_rule else rule
+    bg_thr, fg_thr = thr.get('cams', (bg_thr, fg_thr))
+    raw_bg, raw_fg = thr.get('raw_cams', (bg_thr, fg_thr))
+    loader = DataLoader(_SkippingDataset(dataset, todo), batch_size=batch_size,
                         shuffle=False, num_workers=loader_cfg.get('num_workers', 0), collate_fn=_collate)
     if progress and rank == 0:
         from tqdm import tqdm
@@ -289,10 +367,10 @@ def _generate_pseudo_labels(cfg: Config,
             cams, class_mask, samples = batch.cams, batch.class_mask, batch.data_samples
             for n, s in enumerate(samples):
                 label, scores, bg_n, fg_n = _label_image(cams[n:n + 1], class_mask[n:n + 1], tuple(s.ori_shape),
-                                                         rule, bg_thr, fg_thr)
+                                                         label_rule, bg_thr, fg_thr)
                 if batch.raw_cams is not None:  # refine.labels='agree': keep what the raw map's labels agree with
                     label = agreement_labels(label, _label_image(batch.raw_cams[n:n + 1], class_mask[n:n + 1],
-                                                                 tuple(s.ori_shape), rule, bg_thr, fg_thr)[0])
+                                                                 tuple(s.ori_shape), label_rule, raw_bg, raw_fg)[0])
                 name = pseudo_label_name(s.img_path)
                 atomic_write_png(osp.join(out_dir, name), label.cpu().numpy())
                 n_px = float(label.numel())

@@ -64,13 +64,15 @@ COUNT_KEYS = ('image/images', 'image/defective', 'image/defect_free', 'pixel/def
               'pixel/regions')  # ints in results.json
 DECISION_FILE = 'decision.json'  # the calibrated OK / NG rule of a segmenter (tools/predict.py reads it)
 GATED_DECISION_FILE = 'decision_class_gated.json'  # the same for the class-gated segmenter (class_gate=True)
+CLASS_GATE_RECALL = 0.95  # <key>.class_gate_recall default: the gate's floors pass 95 % of each class's val images
 # keys of each pipeline-config section that --cfg-options may set (refinement: + IterativeRefineHook's arguments;
 # keys under <section>.cfg_options / cam.kwargs / data_preparation go to the component and pass through)
 SECTION_KEYS = dict(
     classifier=('config', 'cfg_options', 'checkpoint', 'amp', 'channels_last'),
-    segmenter=('config', 'cfg_options', 'amp', 'channels_last', 'init_from_classifier', 'class_gate'),
+    segmenter=('config', 'cfg_options', 'amp', 'channels_last', 'init_from_classifier', 'class_gate',
+               'class_gate_recall'),
     fully_supervised=('config', 'cfg_options', 'checkpoint', 'amp', 'channels_last', 'init_from_classifier',
-                      'class_gate'),
+                      'class_gate', 'class_gate_recall'),
     cam=('method', 'bg_thr', 'fg_thr', 'threshold_rule', 'target_layers', 'kwargs', 'compare'),
     refinement=('rounds', 'iters_per_round'),
     report=('num_overlays', 'num_gallery', 'num_review'))
@@ -436,14 +438,21 @@ class WSSSPipeline:
 
     def _classifier_gate(self, key: str) -> Dict:
         """``<key>.class_gate``: the finished classifier stage's model as the segmenter's class gate
-        (:class:`~mmwsss.models.ClassifierGate`), its config written beside its checkpoint."""
+        (:class:`~mmwsss.models.ClassifierGate`), its config written beside its checkpoint; recall-calibrated
+        at ``<key>.class_gate_recall`` (default :data:`CLASS_GATE_RECALL`; None: the plain product)."""
         classifier = self.state['stages'].get('classifier', {})
         if not classifier.get('done'):
             raise PipelineStateError(f'{key}.class_gate needs the finished classifier stage in {self.work_dir}: run '
                                      '--stages classifier first')
         path = osp.join(self.work_dir, 'classifier', 'class_gate_classifier.py')
         self._sub_config('classifier').dump(path)
-        return dict(config=path, checkpoint=classifier['result']['checkpoint'])
+        gate = dict(config=path, checkpoint=classifier['result']['checkpoint'])
+        recall = self.cfg[key].get('class_gate_recall', CLASS_GATE_RECALL)
+        if recall is not None:  # the recall floors from the classifier's val split (image labels, no mask)
+            from mmwsss.models.class_gate import ClassifierGate
+            gate['floors'] = ClassifierGate(**gate, device=self.device).calibrate(recall)
+            gate['recall'] = recall
+        return gate
 
     def calibrate_decision(self, key: str, checkpoint: str, path: Optional[str] = None,
                            gate: Optional[Dict] = None) -> Dict:

@@ -21,7 +21,9 @@ Split-level rules (one ``t`` for every image of a split, as the oracle threshold
 
 The pseudo-label band is then ``fg = t`` (defect from the cut up) and ``bg = bg_ratio * t`` (background below;
 pixels between are 255, "don't know"). ``cam.threshold_rule=dict(type='otsu', bg_ratio=0.5)`` in a pipeline
-config selects a rule; explicit ``cam.bg_thr`` / ``cam.fg_thr`` are used when no rule is set.
+config selects a rule; explicit ``cam.bg_thr`` / ``cam.fg_thr`` are used when no rule is set. A split-level rule
+(``type='median_otsu'``) makes pseudo-label generation read every defective image's map once before the first
+label is written (the threshold is recorded in ``manifest.json``, ``split_thresholds``).
 """
 from typing import Optional, Tuple
 
@@ -93,22 +95,37 @@ def min_error_thresholds(scores: Tensor, bins: int = 256) -> Tensor:
 _RULE_FUNCTIONS = dict(otsu=otsu_thresholds, min_error=min_error_thresholds)
 
 
-def image_thresholds(scores: Tensor, rule: Optional[dict], bg_thr: float, fg_thr: float) -> Tuple[Tensor, Tensor]:
-    """Per-image ``(bg, fg)`` thresholds, each (N,), for score maps (N, H, W) under ``rule`` (None: the fixed
-    ``bg_thr`` / ``fg_thr``)."""
-    n = scores.shape[0]
-    if rule is None:
-        return scores.new_full((n, ), bg_thr), scores.new_full((n, ), fg_thr)
+def parse_threshold_rule(rule: dict) -> Tuple[str, float, int]:
+    """Validate a ``cam.threshold_rule`` dict -> ``(type, bg_ratio, bins)``; per-image (:data:`THRESHOLD_RULES`)
+    and split-level (:data:`SPLIT_RULES`) types are both accepted."""
     rule = dict(rule)
     kind = rule.pop('type', None)
-    if kind not in THRESHOLD_RULES:
-        raise ValueError(f'cam.threshold_rule type must be one of {THRESHOLD_RULES}, got {kind!r}')
+    if kind not in THRESHOLD_RULES + SPLIT_RULES:
+        raise ValueError(f'cam.threshold_rule type must be one of {THRESHOLD_RULES + SPLIT_RULES}, got {kind!r}')
     bg_ratio = float(rule.pop('bg_ratio', 0.5))
     bins = int(rule.pop('bins', 256))
     if rule:
         raise ValueError(f'cam.threshold_rule: unknown option(s) {sorted(rule)} for {kind!r} (bg_ratio, bins)')
     if not 0 < bg_ratio <= 1:
         raise ValueError(f'cam.threshold_rule bg_ratio must be in (0, 1] (bg below fg), got {bg_ratio}')
+    return kind, bg_ratio, bins
+
+
+def is_split_rule(rule: Optional[dict]) -> bool:
+    """True for a ``cam.threshold_rule`` whose threshold comes from the whole split (:data:`SPLIT_RULES`)."""
+    return rule is not None and parse_threshold_rule(rule)[0] in SPLIT_RULES
+
+
+def image_thresholds(scores: Tensor, rule: Optional[dict], bg_thr: float, fg_thr: float) -> Tuple[Tensor, Tensor]:
+    """Per-image ``(bg, fg)`` thresholds, each (N,), for score maps (N, H, W) under a per-image ``rule`` (None:
+    the fixed ``bg_thr`` / ``fg_thr``; a split-level rule is refused: use :func:`split_threshold`)."""
+    n = scores.shape[0]
+    if rule is None:
+        return scores.new_full((n, ), bg_thr), scores.new_full((n, ), fg_thr)
+    kind, bg_ratio, bins = parse_threshold_rule(rule)
+    if kind in SPLIT_RULES:
+        raise ValueError(f'cam.threshold_rule {kind!r} is split-level: one threshold from every image of the split '
+                         '(split_threshold), not one per image')
     fg = _RULE_FUNCTIONS[kind](scores, bins) if kind in _RULE_FUNCTIONS else scores.new_full((n, ), fg_thr)
     return fg * bg_ratio, fg
 

@@ -1,6 +1,6 @@
 from .backbones import EfficientNetLite
 from .class_dice_loss import ClassDiceLoss
-from .class_gate import ClassifierGate, gate_probabilities
+from .class_gate import ClassifierGate, calibrated_scores, gate_probabilities, recall_floors
 from .efficientnet_lite_checkpoint import convert_efficientnet_lite
 from .flip_tta_model import FlipTTAModel
 from .heads import FGBPCAMHead
@@ -9,5 +9,6 @@ from .weighted_cross_entropy_loss import WeightedCrossEntropyLoss
 
 __all__ = [
     'ClassDiceLoss', 'ClassifierGate', 'EfficientNetLite', 'FGBPCAMHead', 'FlipTTAModel', 'RegionAwareWeightingNeck',
-    'WeightedCrossEntropyLoss', 'convert_efficientnet_lite', 'gate_probabilities'
+    'WeightedCrossEntropyLoss', 'convert_efficientnet_lite', 'gate_probabilities',
+    'recall_floors', 'calibrated_scores'
 ]

@@ -45,13 +45,22 @@ def add_class_gate_flags(parser) -> None:
     parser.add_argument('--class-gate', action='store_true',
                         help='gate the segmenter by the classifier: p(class k at a pixel) = p(k in the image) x '
                         'p_segmenter(k) (ClassifierGate; needs --classifier)')
+    parser.add_argument('--gate-recall', type=float, metavar='R',
+                        help='recall-calibrated gate: min(1, q_k / tau_k), tau_k the score R of the classifier\'s '
+                        'val images of class k reach (image labels, no mask; the pipeline uses 0.95). Default: the '
+                        'floors of --decision when it has them, else the plain product')
 
 
 def class_gate(args, parser) -> Optional[dict]:
-    """The gate :func:`add_class_gate_flags` asked for: ``dict(config, checkpoint)`` or ``None``."""
+    """The gate :func:`add_class_gate_flags` asked for: ``dict(config, checkpoint[, recall])`` or ``None``."""
     if args.class_gate and not args.classifier:
         parser.error('--class-gate needs --classifier CONFIG CHECKPOINT (the pipeline\'s classifier/ folder)')
-    return dict(config=args.classifier[0], checkpoint=args.classifier[1]) if args.class_gate else None
+    if args.gate_recall is not None and (not args.class_gate or not 0 < args.gate_recall <= 1):
+        parser.error(f'--gate-recall goes with --class-gate and must be in (0, 1], got {args.gate_recall}')
+    if not args.class_gate:
+        return None
+    gate = dict(config=args.classifier[0], checkpoint=args.classifier[1])
+    return gate if args.gate_recall is None else dict(gate, recall=args.gate_recall)
 
 
 def cli_main(main: Callable[[], object]) -> None:
