@@ -23,6 +23,13 @@ def test_gate_multiplies_defect_probabilities_by_the_classifier():
                                torch.full((1, 1, 2, 2), .3))
     with pytest.raises(ValueError, match='one pipeline run'):
         gate_probabilities(probs, torch.tensor([[0.5, 1.0, 1.0]]))
+    # reweight: (.2, .5 x .5, .3) / .75 and (.1, .1 x .5, .8) / .95; the removed mass is shared, not all background
+    reweighted = gate_probabilities(probs, torch.tensor([[0.5, 1.0]]), mode='reweight')
+    torch.testing.assert_close(reweighted[0, :, 0], torch.tensor([[.2 / .75, .1 / .95], [.25 / .75, .05 / .95],
+                                                                  [.3 / .75, .8 / .95]]))
+    assert reweighted.argmax(1).tolist() == [[[2, 2]]]
+    with pytest.raises(ValueError, match='mode must be one of'):
+        gate_probabilities(probs, torch.tensor([[0.5, 1.0]]), mode='max')
 
 
 @pytest.fixture(scope='module')

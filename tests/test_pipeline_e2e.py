@@ -51,7 +51,7 @@ def toy_pipeline_cfg(repo_root, tiny_synthetic, tmp_path):
 def test_toy_pipeline_end_to_end_and_resume(toy_pipeline_cfg, tmp_path):
     work_dir = str(tmp_path / 'work')
     toy_pipeline_cfg.cam.compare = [dict(method='layercam', bg_thr=0.2, fg_thr=0.35)]  # scored, not trained on
-    toy_pipeline_cfg.segmenter.class_gate = True  # also tested with the classifier as its class gate
+    toy_pipeline_cfg.segmenter.class_gate = True  # the default for the weak segmenter, set here to be explicit
     pipeline = WSSSPipeline(toy_pipeline_cfg, work_dir)
     pipeline.run(log=lambda s: None)
     results = write_results(pipeline)
@@ -73,6 +73,7 @@ def test_toy_pipeline_end_to_end_and_resume(toy_pipeline_cfg, tmp_path):
     assert gated['decision']['path'] == osp.join(work_dir, 'segmenter', 'decision_class_gated.json')
     gate = json.load(open(gated['decision']['path']))['class_gate']
     assert gate['checkpoint'].endswith('.pth') and gate['recall'] == 0.95  # recall-calibrated by default
+    assert gate['mode'] == 'reweight'
     assert len(gate['floors']) == 3 and all(0.0 <= t <= 1.0 for t in gate['floors'])
     assert 'class_gated' not in results['fully_supervised']  # not asked for
     assert '| segmenter, class-gated by the classifier | test |' in open(osp.join(work_dir, 'results.md')).read()
@@ -142,6 +143,20 @@ def test_toy_pipeline_end_to_end_and_resume(toy_pipeline_cfg, tmp_path):
     assert logs[:-1] == [f'[mmwsss] stage {s}: done before, skipped (resume)' for s in STAGES[:-1]]
     assert logs[-1] == '[mmwsss] stage report: running'
     assert os.path.getmtime(osp.join(pl_dir, 'manifest.json')) == mtime
+
+    # trained models reused in a new work dir (segmenter.checkpoint): labels drawn again, the segmenter tested
+    # (and gated), not trained; the same checkpoint on the same split scores the same
+    import copy
+    reuse = copy.deepcopy(toy_pipeline_cfg)
+    reuse.classifier.checkpoint = pipeline.state['stages']['classifier']['result']['checkpoint']
+    reuse.segmenter.checkpoint = pipeline.state['stages']['segmenter']['result']['checkpoint']
+    reused = WSSSPipeline(reuse, str(tmp_path / 'reuse'))
+    reused.run(stages=['data', 'classifier', 'pseudo_labels', 'segmenter'], log=lambda s: None)
+    seg = reused.state['stages']['segmenter']['result']
+    assert seg['checkpoint'] == reuse.segmenter.checkpoint
+    assert not glob.glob(str(tmp_path / 'reuse' / 'segmenter' / '*.pth')), 'reused, not trained'
+    assert seg['summary']['miou'] == results['segmenter']['miou']
+    assert seg['class_gated']['summary']['miou'] == results['segmenter']['class_gated']['miou']
 
     # a different config in the same work dir is refused
     toy_pipeline_cfg.cam.bg_thr = 0.1

@@ -101,7 +101,7 @@ def main():
     inferencer = DefectInferencer(args.config, args.checkpoint, decision=decision, device=args.device,
                                   batch_size=args.batch_size, classifier=args.classifier, decision_by=args.decision_by,
                                   tta_scales=args.tta_scales, class_gate=args.class_gate,
-                                  gate_recall=args.gate_recall)
+                                  gate_recall=args.gate_recall, gate_mode=args.gate_mode)
     classes = inferencer.classes
     palette = dataset_palette(inferencer.cfg.test_dataloader.dataset, len(classes))
     paths = list_inputs(args.inputs)

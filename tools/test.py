@@ -1,7 +1,7 @@
 """Test a classifier or segmenter checkpoint on its config's test split (mmseg's argument surface).
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--show-dir DIR] [--tta [--tta-scales 1.0 1.25]]
-        [--classifier CLS_CONFIG CLS_CHECKPOINT --class-gate]
+        [--classifier CLS_CONFIG CLS_CHECKPOINT --class-gate [--gate-recall 0.95]]
 """
 import argparse
 import os

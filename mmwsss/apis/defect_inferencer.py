@@ -110,12 +110,14 @@ class DefectInferencer:
         class_gate: gate the segmenter's probabilities by the classifier's (see the module docstring).
         gate_recall: calibrate the gate's recall floors on the classifier config's val split at this recall
             (:meth:`~mmwsss.models.ClassifierGate.calibrate`) instead of reading them from ``decision``.
+        gate_mode: ``'product'`` / ``'reweight'`` (:func:`~mmwsss.models.gate_probabilities`); default: the
+            decision file's ``class_gate.mode``, else ``'product'``.
     """
 
     def __init__(self, config: str, checkpoint: str, decision: Union[None, str, dict] = None, device: str = 'cpu',
                  batch_size: int = 4, classifier: Optional[tuple] = None, decision_by: str = 'segmenter',
                  tta_scales: Optional[Sequence[float]] = None, class_gate: bool = False,
-                 gate_recall: Optional[float] = None) -> None:
+                 gate_recall: Optional[float] = None, gate_mode: Optional[str] = None) -> None:
         from mmengine.config import Config
         from mmengine.dataset import Compose
         from mmengine.registry import DefaultScope
@@ -162,7 +164,9 @@ class DefectInferencer:
             raise ValueError('class_gate needs a classifier (--classifier CONFIG CHECKPOINT, the pipeline\'s '
                              'classifier/ folder)')
         self.class_gate = class_gate
-        floors = (self.decision.get(GATE_KEY) or {}).get('floors') if class_gate else None
+        gate_cfg = (self.decision.get(GATE_KEY) or {}) if class_gate else {}
+        floors = gate_cfg.get('floors')
+        self.gate_mode = gate_mode or gate_cfg.get('mode', 'product')
         self.gate_floors = None if floors is None else torch.tensor(floors, dtype=torch.float32)
         self.classifier = self.classifier_pipeline = None
         if classifier is not None:
@@ -222,7 +226,7 @@ class DefectInferencer:
         scores = self.classify_arrays(images)
         if self.class_gate:
             gate = scores if self.gate_floors is None else calibrated_scores(scores, self.gate_floors)
-            probs = gate_probabilities(torch.stack(probs), gate)
+            probs = gate_probabilities(torch.stack(probs), gate, self.gate_mode)
         return [self._decide(describe_prediction(p, self.classes, self.decision), s) for p, s in zip(probs, scores)]
 
     def __call__(self, paths: Iterable[str], keep_image: bool = False) -> Iterator[Dict]:

@@ -30,9 +30,19 @@ from mmengine.registry import DefaultScope
 from torch import Tensor, nn
 
 
-def gate_probabilities(probs: Tensor, scores: Tensor) -> Tensor:
+GATE_MODES = ('product', 'reweight')
+
+
+def gate_probabilities(probs: Tensor, scores: Tensor, mode: str = 'product') -> Tensor:
     """(N, C, H, W) segmenter probabilities, (N, C - 1) classifier probabilities -> gated (N, C, H, W) (see the
-    module docstring); C = 1: (N, 1, H, W) gated by ``scores.max(1)``."""
+    module docstring); C = 1: (N, 1, H, W) gated by ``scores.max(1)`` in either mode.
+
+    ``mode='product'``: ``p'_k = q_k p_k``, the removed mass goes to the background. ``mode='reweight'``: the
+    classifier as a prior on the classes, ``p'_c ∝ w_c p_c`` with ``w_0 = 1``, ``w_k = q_k`` (renormalized per
+    pixel), so the removed mass is shared by the background and the classes the image keeps.
+    """
+    if mode not in GATE_MODES:
+        raise ValueError(f'class gate mode must be one of {GATE_MODES}, got {mode!r}')
     if probs.dim() != 4 or scores.dim() != 2 or scores.shape[0] != probs.shape[0]:
         raise ValueError(f'gate: probs must be (N, C, H, W) and scores (N, K), got {tuple(probs.shape)} and '
                          f'{tuple(scores.shape)}')
@@ -43,6 +53,9 @@ def gate_probabilities(probs: Tensor, scores: Tensor) -> Tensor:
         raise ValueError(f'gate: the classifier scores {scores.shape[1]} classes, the segmenter {probs.shape[1]} '
                          '(background + defect classes): use the two models of one pipeline run')
     defects = probs[:, 1:] * scores[:, :, None, None]
+    if mode == 'reweight':
+        weighted = torch.cat([probs[:, :1], defects], 1)
+        return weighted / weighted.sum(1, keepdim=True).clamp(min=1e-12)
     return torch.cat([(1 - defects.sum(1, keepdim=True)).clamp(min=0), defects], 1)
 
 
@@ -79,11 +92,16 @@ class ClassifierGate(nn.Module):
         floors: (K,) recall floors ``tau_k`` (module docstring): :meth:`forward` returns ``min(1, q_k / tau_k)``.
         recall: without ``floors``, calibrate them on the classifier config's validation split at this recall
             (:meth:`calibrate`); neither: the plain probabilities.
+        mode: how its scores gate a segmenter (:func:`gate_probabilities`): ``'product'`` or ``'reweight'``.
     """
 
     def __init__(self, config, checkpoint: str, classes: Optional[Sequence[str]] = None, device: str = 'cpu',
-                 floors: Optional[Sequence[float]] = None, recall: Optional[float] = None) -> None:
+                 floors: Optional[Sequence[float]] = None, recall: Optional[float] = None,
+                 mode: str = 'product') -> None:
         super().__init__()
+        if mode not in GATE_MODES:
+            raise ValueError(f'class gate mode must be one of {GATE_MODES}, got {mode!r}')
+        self.mode = mode
         from mmpretrain.apis import init_model  # mmpretrain.apis (its inferencers) only when needed
         if not osp.isfile(checkpoint):
             raise FileNotFoundError(f'classifier checkpoint not found: {checkpoint}')

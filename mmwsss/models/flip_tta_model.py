@@ -62,7 +62,7 @@ class FlipTTAModel(SegTTAModel):
             out = SegDataSample(metainfo=first.metainfo)
             prob = logits.softmax(1).mean(0) if logits.shape[1] > 1 else logits.mean(0)  # one channel: sigmoid
             if self._scores is not None:
-                prob = gate_probabilities(prob[None], self._scores[i:i + 1])[0]
+                prob = gate_probabilities(prob[None], self._scores[i:i + 1], self.gate.mode)[0]
             if logits.shape[1] > 1:
                 pred, seg_logits = prob.argmax(0, keepdim=True), prob.clamp(min=EPS).log()
             else:  # one channel: the views' seg_logits are sigmoid probabilities already

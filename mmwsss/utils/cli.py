@@ -49,6 +49,9 @@ def add_class_gate_flags(parser) -> None:
                         help='recall-calibrated gate: min(1, q_k / tau_k), tau_k the score R of the classifier\'s '
                         'val images of class k reach (image labels, no mask; the pipeline uses 0.95). Default: the '
                         'floors of --decision when it has them, else the plain product')
+    parser.add_argument('--gate-mode', choices=('product', 'reweight'),
+                        help='product: p\'_k = q_k p_k, the rest background; reweight: p\'_c proportional to w_c p_c '
+                        '(w_0 = 1, w_k = q_k). Default: the --decision file\'s, else product')
 
 
 def class_gate(args, parser) -> Optional[dict]:
@@ -57,9 +60,13 @@ def class_gate(args, parser) -> Optional[dict]:
         parser.error('--class-gate needs --classifier CONFIG CHECKPOINT (the pipeline\'s classifier/ folder)')
     if args.gate_recall is not None and (not args.class_gate or not 0 < args.gate_recall <= 1):
         parser.error(f'--gate-recall goes with --class-gate and must be in (0, 1], got {args.gate_recall}')
+    if args.gate_mode is not None and not args.class_gate:
+        parser.error('--gate-mode goes with --class-gate')
     if not args.class_gate:
         return None
     gate = dict(config=args.classifier[0], checkpoint=args.classifier[1])
+    if args.gate_mode is not None:
+        gate['mode'] = args.gate_mode
     return gate if args.gate_recall is None else dict(gate, recall=args.gate_recall)
 
 
