@@ -71,7 +71,11 @@ def test_toy_pipeline_end_to_end_and_resume(toy_pipeline_cfg, tmp_path):
     gated = results['segmenter']['class_gated']
     assert 0.0 <= gated['miou'] <= 1.0 and set(gated['defect_iou']) == {'scratch', 'pit', 'stain'}
     assert gated['decision']['path'] == osp.join(work_dir, 'segmenter', 'decision_class_gated.json')
-    gate = json.load(open(gated['decision']['path']))['class_gate']
+    gated_file = json.load(open(gated['decision']['path']))
+    # the stage's own model: refinement rounds (run after it) do not gate, nor overwrite its file
+    assert gated_file['checkpoint'] == pipeline.state['stages']['segmenter']['result']['checkpoint']
+    assert not glob.glob(osp.join(work_dir, 'refinement', '*class_gated*'))
+    gate = gated_file['class_gate']
     assert gate['checkpoint'].endswith('.pth') and gate['recall'] == 0.95  # recall-calibrated by default
     assert gate['mode'] == 'reweight'
     assert len(gate['floors']) == 3 and all(0.0 <= t <= 1.0 for t in gate['floors'])

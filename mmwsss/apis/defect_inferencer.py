@@ -23,10 +23,11 @@ With ``tta_scales`` (e.g. ``(1.0, )``) the probabilities are those of test-time 
 --tta``: the image and its mirrors (at each scale) through :class:`~mmwsss.models.FlipTTAModel`, ``p`` averaged.
 
 With ``class_gate`` (needs the classifier) the probabilities are gated by the classifier's before the mask and the
-decision are read: ``p'_k = q_k p_k`` for the defect classes, the rest background
-(:func:`~mmwsss.models.gate_probabilities`, as ``tools/test.py --class-gate``); a decision file of a recall-calibrated
-gate (the pipeline's ``decision_class_gated.json``, ``class_gate.floors``) gates with ``min(1, q_k / tau_k)``
-(:func:`~mmwsss.models.calibrated_scores`), as the pipeline measured it.
+decision are read (:func:`~mmwsss.models.gate_probabilities`, as ``tools/test.py --class-gate``): ``'product'``,
+``p'_k = q_k p_k`` for the defect classes and the rest background, or ``'reweight'``, ``p'_c ∝ w_c p_c`` with
+``w_0 = 1``, ``w_k = q_k``. The pipeline's ``decision_class_gated.json`` (``class_gate``: ``mode``, ``floors``) gives
+the mode and the recall floors (``q_k`` -> ``min(1, q_k / tau_k)``, :func:`~mmwsss.models.calibrated_scores`), so
+the gate is the one the pipeline measured.
 """
 import json
 import os.path as osp
@@ -37,7 +38,7 @@ import numpy as np
 import torch
 
 from mmwsss.datasets.layout import ImageDecodeError, read_image
-from mmwsss.models.class_gate import ClassifierGate, calibrated_scores, gate_probabilities
+from mmwsss.models.class_gate import GATE_MODES, ClassifierGate, calibrated_scores, gate_probabilities
 from .runner_config import flip_tta_pipeline, without_masks
 
 DEFAULT_DECISION = dict(score_thr=0.5, min_area=1)
@@ -167,6 +168,8 @@ class DefectInferencer:
         gate_cfg = (self.decision.get(GATE_KEY) or {}) if class_gate else {}
         floors = gate_cfg.get('floors')
         self.gate_mode = gate_mode or gate_cfg.get('mode', 'product')
+        if self.gate_mode not in GATE_MODES:
+            raise ValueError(f'class gate mode must be one of {GATE_MODES}, got {self.gate_mode!r}')
         self.gate_floors = None if floors is None else torch.tensor(floors, dtype=torch.float32)
         self.classifier = self.classifier_pipeline = None
         if classifier is not None:

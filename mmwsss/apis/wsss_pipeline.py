@@ -417,10 +417,12 @@ class WSSSPipeline:
                                      f'{self.work_dir}: run --stages classifier first')
         return dict(backbone_init=init_backbone_from_classifier(cfg, classifier['result']['checkpoint'], key))
 
-    def _with_decision(self, key: str, cfg: Config, out: Dict, decision_file: Optional[str] = None) -> Dict:
+    def _with_decision(self, key: str, cfg: Config, out: Dict, decision_file: Optional[str] = None,
+                       gated: bool = True) -> Dict:
         """Calibrate the OK / NG decision of a trained segmenter on the val split, then score the test split
         with it: ``out`` gains ``decision`` (also ``decision_file``, default ``<work_dir>/<key>/decision.json``,
-        read by ``tools/predict.py``) and ``summary``."""
+        read by ``tools/predict.py``) and ``summary``; with ``gated`` and ``<key>.class_gate`` also
+        ``class_gated`` (the stage's own model; refinement rounds pass ``gated=False``)."""
         decision = self.calibrate_decision(key, out['checkpoint'], decision_file)
         tested = copy.deepcopy(cfg)
         for evaluator in tested.test_evaluator:
@@ -429,7 +431,7 @@ class WSSSPipeline:
         out['metrics'] = self._test_checkpoint(tested, out['checkpoint'])
         out['decision'] = decision
         out['summary'] = self._seg_summary(out['metrics'], self._segmenter_classes())
-        if self.cfg[key].get('class_gate', CLASS_GATE_DEFAULT[key]):
+        if gated and self.cfg[key].get('class_gate', CLASS_GATE_DEFAULT[key]):
             gate = self._classifier_gate(key)
             gated_decision = self.calibrate_decision(
                 key, out['checkpoint'], osp.join(self.work_dir, key, GATED_DECISION_FILE), gate=gate)
@@ -541,7 +543,7 @@ class WSSSPipeline:
                 labels = osp.join(label_root, f'round_{r}')
                 scores = self._score_labels(labels)
             tested = self._with_decision('segmenter', cfg, dict(checkpoint=checkpoint),
-                                         osp.join(cfg.work_dir, f'decision_round_{r}.json'))
+                                         osp.join(cfg.work_dir, f'decision_round_{r}.json'), gated=False)
             out.append(dict(
                 round=r,
                 relabelled=relabelled,

@@ -54,4 +54,5 @@ cam = dict(method='gradcam', target_layers=['backbone.layer4'], threshold_rule=d
 cam_presets = dict(
     layercam=dict(target_layers=['backbone.layer1', 'backbone.layer2', 'backbone.layer3', 'backbone.layer4']),
     racam_deep=dict(method='racam', target_layers=['backbone.layer4']),  # single (deep) layer
+    racam_s8=dict(method='racam', target_layers=['backbone.layer2', 'backbone.layer4']),  # stride-8 detail layer only
 )
