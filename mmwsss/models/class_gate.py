@@ -29,7 +29,6 @@ from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from torch import Tensor, nn
 
-
 GATE_MODES = ('product', 'reweight')
 
 
