@@ -234,6 +234,31 @@ def test_benchmark_cams_spreads_classes_over_the_batch(repo_root, tmp_path, monk
     assert all(r['3']['images_per_s'] > 0 and r['3']['seconds'] > 0 for r in result.values())
 
 
+def test_benchmark_anchors_leave_no_hooks_on_the_model(repo_root, cls_cfg, checkpoint):
+    """A pytorch-grad-cam anchor keeps hooks only during its own call: hooks left on the model copied every
+    activation of the methods timed after it (the bug behind session (j)'s 1.68x)."""
+    import argparse
+    import runpy
+
+    from mmengine.registry import DefaultScope
+    tool = runpy.run_path(osp.join(repo_root, 'tools', 'analysis_tools', 'benchmark_cams.py'))
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        model = tool['build_model'](cls_cfg, checkpoint, 'cpu')
+
+        def hooks():
+            return sum(len(m._forward_hooks) + len(m._backward_hooks) for m in model.modules())
+
+        before = hooks()
+        args = argparse.Namespace(methods=['gradcam'], no_anchors=False)
+        runners = tool['make_runners'](args, cls_cfg, model, cls_cfg.model.head.num_classes)
+        assert hooks() == before, 'building the anchors left hooks on the model'
+        x, mask = torch.rand(2, 3, 32, 32), torch.tensor([[True, False, False], [False, True, False]])
+        for name in ('pytorch-grad-cam GradCAM', 'pytorch-grad-cam LayerCAM'):
+            runners[name](x, mask)
+            assert hooks() == before, f'{name} left hooks on the model'
+        assert runners['gradcam'](x, mask).shape[0] == 2
+
+
 def test_agreement_labels_keep_what_the_raw_and_the_refined_map_agree_on(cls_cfg, checkpoint, tmp_path):
     """refine.labels='agree' writes the refined map's labels where the raw map's labels (same Otsu rule, own
     thresholds) agree and 255 elsewhere: the same as two separate runs combined by hand."""

@@ -207,22 +207,65 @@ def test_identical_image_in_two_defect_folders_is_multi_label(tmp_path):
         convert_folders(images, str(tmp_path / 'out3'), ok=['good'], multi_label=True)
 
 
-def test_generated_lite0_configs_use_the_2000_iteration_recipe(tmp_path):
+def test_generated_lite0_configs_use_the_small_defect_recipe(tmp_path):
     images, masks = make_tree(str(tmp_path / 'src'))
     out = str(tmp_path / 'out')
     convert_folders(images, out, ok=['good'], mask_root=masks)
     paths = write_dataset_configs(out, str(tmp_path / 'cfg'), 'line3', template='lite0')
     seg_cfg = Config.fromfile(paths['segmenter'])
-    # DeepLabV3+ at 256x256, 2000 iterations validated every 500, this data's 3 classes
-    assert seg_cfg.model.decode_head.type == 'DepthwiseSeparableASPPHead'
+    # the MTD pipeline's recipe: Semantic-FPN, 128 px defect-centred crops, class-balanced sampling, 2000 iterations
+    assert seg_cfg.model.decode_head.type == 'FPNHead'
+    assert seg_cfg.train_dataloader.sampler.type == 'ClassBalancedSampler'
     assert seg_cfg.model.decode_head.num_classes == 3 and seg_cfg.model.auxiliary_head.num_classes == 3
     assert seg_cfg.train_cfg.max_iters == 2000 and seg_cfg.train_cfg.val_interval == 500
-    assert seg_cfg.train_dataloader.dataset.dataset.data_root == osp.abspath(out)
+    data = seg_cfg.train_dataloader.dataset.dataset
+    assert data.data_root == osp.abspath(out) and seg_cfg.test_dataloader.dataset.data_root == osp.abspath(out)
+    # images larger than 1024 px scaled down: after the labels in training, before the GT at test time
+    train_types = [s['type'] for s in data.pipeline]
+    test_types = [s['type'] for s in seg_cfg.test_dataloader.dataset.pipeline]
+    assert train_types[:4] == ['LoadImageFromFile', 'LoadAnnotations', 'LimitLongestSide', 'RandomRescale']
+    assert 'DefectCenteredCrop' in train_types and seg_cfg.max_side == 1024 and data.pipeline[2]['max_side'] == 1024
+    assert 'max_side=max_side' in open(paths['segmenter']).read()  # one variable sets both pipelines
+    assert test_types == ['LoadImageFromFile', 'LimitLongestSide', 'LoadAnnotations', 'PackSegInputs']
+    assert seg_cfg.val_dataloader.dataset.pipeline == seg_cfg.test_dataloader.dataset.pipeline
     pipe = Config.fromfile(paths['pipeline'])
     assert pipe.segmenter.amp is True and pipe.fully_supervised.amp is True
+    assert not pipe.classifier.cfg_options  # the classifier config's own 12-epoch schedule, not MTD's 4-epoch budget
     assert pipe.cam.method == 'racam' and pipe.cam.threshold_rule == dict(type='otsu', bg_ratio=0.5)
     gt_cfg = Config.fromfile(paths['segmenter_gt'])
     assert gt_cfg.train_dataloader.dataset.pseudo_label_dir is None and gt_cfg.model.decode_head.num_classes == 3
+    assert [s['type'] for s in gt_cfg.train_dataloader.dataset.dataset.pipeline] == train_types
+    from mmengine.registry import DefaultScope
+    from mmseg.registry import DATASETS as SEG_DATASETS
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        test_set = SEG_DATASETS.build(seg_cfg.test_dataloader.dataset)
+    assert len(test_set) == 6 and test_set[0]['data_samples'].gt_sem_seg.data.max() <= 2
+    from mmwsss.apis.wsss_pipeline import WSSSPipeline
+    assert WSSSPipeline(pipe, str(tmp_path / 'work'))._segmenter_classes() == ['background', 'dent', 'scratch']
+
+
+def test_generated_configs_scale_large_images_down_and_predict_at_full_size(tmp_path, monkeypatch):
+    import torch
+    from mmengine.registry import DefaultScope
+    from mmseg.registry import DATASETS as SEG_DATASETS
+    from mmseg.registry import MODELS
+
+    from mmwsss.apis import config_generation
+    images, masks = make_tree(str(tmp_path / 'src'))  # 24 x 32 images
+    out = str(tmp_path / 'out')
+    convert_folders(images, out, ok=['good'], mask_root=masks)
+    monkeypatch.setitem(config_generation.MAX_NATIVE_SIDE, 'lite0', 16)  # s = 16 / 32: 12 x 16
+    seg_cfg = Config.fromfile(write_dataset_configs(out, str(tmp_path / 'cfg'), 'line3')['segmenter'])
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        sample = SEG_DATASETS.build(seg_cfg.test_dataloader.dataset)[0]
+        meta = sample['data_samples'].metainfo
+        assert tuple(sample['inputs'].shape[1:]) == (12, 16) and meta['img_shape'] == (12, 16)
+        assert meta['ori_shape'] == (24, 32) and tuple(sample['data_samples'].gt_sem_seg.data.shape[1:]) == (24, 32)
+        seg_cfg.model.backbone.init_cfg = None  # no ImageNet weights needed to check shapes
+        model = MODELS.build(seg_cfg.model).eval()
+        with torch.no_grad():
+            pred = model.test_step(dict(inputs=[sample['inputs']], data_samples=[sample['data_samples']]))[0]
+    assert tuple(pred.pred_sem_seg.data.shape[1:]) == (24, 32)  # back at the image's own size, where the GT is
 
 
 def test_refuses_output_inside_source(tmp_path):

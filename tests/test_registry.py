@@ -81,20 +81,15 @@ def _flat(node, prefix=''):
     return {prefix: node}
 
 
-@pytest.mark.parametrize('name, num_classes, dataset_type', [
-    ('dagm', 11, 'DAGMDataset'), ('ksdd2', 2, 'KSDD2Dataset'), ('neu-seg', 4, 'NEUSegDataset')])
-def test_public_set_segmenters_are_the_folder_converter_recipe(repo_root, name, num_classes, dataset_type):
-    """A public set's weak segmenter is the folder converter's lite0 template (DeepLabV3+ 256x256, 2000 it.) with
-    only the data set's identity changed (its `_base_/datasets/<set>_seg.py`); its GT variant differs in the labels."""
-    import os.path as osp
+PUBLIC_SETS = [('dagm', 11, 'DAGMDataset'), ('ksdd2', 2, 'KSDD2Dataset'), ('neu-seg', 4, 'NEUSegDataset')]
 
+
+def _check_public_segmenters(repo_root, template, weak_path, full_path, num_classes, dataset_type):
+    """The public set's weak segmenter equals ``template`` but for the data set's identity; its GT variant differs
+    only in the labels."""
     from mmengine.config import Config
-
-    from mmwsss.apis.config_generation import TEMPLATES
-    seg = osp.join(repo_root, 'configs', 'segmenter')
-    template = _flat(Config.fromfile(osp.join(repo_root, 'configs', TEMPLATES['lite0']['segmenter'])).to_dict())
-    prefix = osp.join(seg, 'deeplabv3plus_efficientnet-lite0-d16_in1k-pre_1xb8-2k')
-    weak_cfg = Config.fromfile(f'{prefix}_{name}-pseudo-256x256.py')
+    template = _flat(Config.fromfile(template).to_dict())
+    weak_cfg = Config.fromfile(weak_path)
     weak = _flat(weak_cfg.to_dict())
     differ = {k for k in set(template) | set(weak) if template.get(k) != weak.get(k)}
     identity = {'.dataset_type', '.data_root', '.pseudo_label_dir', '.num_classes', '.model.decode_head.num_classes',
@@ -105,22 +100,51 @@ def test_public_set_segmenters_are_the_folder_converter_recipe(repo_root, name, 
     assert weak_cfg.model.decode_head.num_classes == num_classes and weak_cfg.train_cfg.max_iters == 2000
     assert weak_cfg.test_dataloader.dataset.type == dataset_type
     assert weak_cfg.train_dataloader.dataset.dataset.type == dataset_type
-    full = Config.fromfile(f'{prefix}_{name}-256x256.py')
+    full = Config.fromfile(full_path)
     assert full.train_dataloader.dataset.pseudo_label_dir is None
     full.train_dataloader.dataset.pseudo_label_dir = weak_cfg.train_dataloader.dataset.pseudo_label_dir
     assert _flat(full.to_dict()) == weak
 
 
+@pytest.mark.parametrize('name, num_classes, dataset_type', PUBLIC_SETS)
+def test_public_set_segmenters_are_the_folder_converter_recipe(repo_root, name, num_classes, dataset_type):
+    """A public set's small-defect segmenter is the folder converter's lite0 template (the MTD pipeline's FPN recipe)
+    with only the data set's identity changed, and its pipeline uses it for the weak and the GT-trained model."""
+    import os.path as osp
+
+    from mmengine.config import Config
+
+    from mmwsss.apis.config_generation import TEMPLATES
+    seg = osp.join(repo_root, 'configs', 'segmenter', 'fpn_efficientnet-lite0-d16_in1k-pre_1xb16-2k')
+    weak, full = f'{seg}_{name}-pseudo-native-dcrop128-balanced.py', f'{seg}_{name}-native-dcrop128-balanced.py'
+    _check_public_segmenters(repo_root, osp.join(repo_root, 'configs', TEMPLATES['lite0']['segmenter']), weak, full,
+                             num_classes, dataset_type)
+    pipe = Config.fromfile(osp.join(repo_root, 'configs', 'wsss', f'racam_lite0_fpn-dcrop128-balanced_{name}.py'))
+    assert osp.basename(pipe.segmenter.config) == osp.basename(weak) and pipe.segmenter.amp is True
+    assert osp.basename(pipe.fully_supervised.config) == osp.basename(full)
+    assert pipe.data_preparation.type == name.replace('-', '_') and pipe.cam.method == 'racam'
+
+
+@pytest.mark.parametrize('name, num_classes, dataset_type', PUBLIC_SETS)
+def test_public_set_256_segmenters_are_the_mtd_256_recipe(repo_root, name, num_classes, dataset_type):
+    """The earlier DeepLabV3+ 256x256 configs of the public sets stay MTD's 256x256 weak recipe on their data."""
+    import os.path as osp
+    seg = osp.join(repo_root, 'configs', 'segmenter', 'deeplabv3plus_efficientnet-lite0-d16_in1k-pre_1xb8-2k')
+    _check_public_segmenters(repo_root, f'{seg}_mtd-pseudo-256x256.py', f'{seg}_{name}-pseudo-256x256.py',
+                             f'{seg}_{name}-256x256.py', num_classes, dataset_type)
+
+
 def test_mtd_pipeline_trains_the_folder_converter_recipe(repo_root):
-    """The MTD lite0 pipeline (which the generated and the public-set pipelines inherit) trains the folder converter's
-    weak segmenter, and its fully supervised bound is that segmenter on the GT masks; both in mixed precision."""
+    """The default MTD pipeline (which the generated pipelines inherit) trains the folder converter's weak segmenter,
+    and its fully supervised bound is that segmenter on the GT masks; both in mixed precision."""
     import os.path as osp
 
     from mmengine.config import Config
 
     from mmwsss.apis.config_generation import TEMPLATES
     wsss = osp.join(repo_root, 'configs', 'wsss')
-    pipe = Config.fromfile(osp.join(wsss, 'racam_lite0_deeplabv3plus_mtd.py'))
+    pipe = Config.fromfile(osp.join(repo_root, 'configs', TEMPLATES['lite0']['pipeline']))
+    assert osp.basename(TEMPLATES['lite0']['pipeline']) == 'racam_lite0_fpn-dcrop128-balanced_mtd.py'
     assert osp.normpath(osp.join(wsss, pipe.segmenter.config)) == osp.join(repo_root, 'configs',
                                                                            TEMPLATES['lite0']['segmenter'])
     assert pipe.segmenter.amp is True and pipe.fully_supervised.amp is True

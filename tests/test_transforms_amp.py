@@ -1,4 +1,5 @@
-"""Segmenter recipe pieces: RandomRot90, RandomRescale, DefectCenteredCrop (mmseg TRANSFORMS), bf16 --amp on the CPU."""
+"""Segmenter recipe pieces: RandomRot90, RandomRescale, LimitLongestSide, DefectCenteredCrop (mmseg TRANSFORMS), bf16
+--amp on the CPU."""
 import numpy as np
 import pytest
 import torch
@@ -41,6 +42,25 @@ def test_random_rescale_is_relative_to_the_image():
     assert np.array_equal(out['gt_seg_map'], np.repeat(np.repeat(sample()['gt_seg_map'], 2, 0), 2, 1))  # nearest
     with pytest.raises(ValueError, match='0 < low <= high'):
         build_transform(dict(type='RandomRescale', ratio_range=(1.5, 1.0)))
+
+
+def test_limit_longest_side_only_scales_down():
+    limit = build_transform(dict(type='LimitLongestSide', max_side=3))
+    fits = limit(sample())  # 2 x 3: fits, untouched (no scale_factor written)
+    assert np.array_equal(fits['img'], sample()['img']) and 'scale_factor' not in fits
+    # 4 x 8 image, max side 4: s = 4 / 8 -> 2 x 4; the mask halves by nearest neighbour
+    img = np.zeros((4, 8, 3), np.uint8)
+    mask = np.kron(np.array([[1, 2, 3, 4], [5, 6, 7, 8]], np.uint8), np.ones((2, 2), np.uint8))
+    out = build_transform(dict(type='LimitLongestSide', max_side=4))(
+        dict(img=img, gt_seg_map=mask, seg_fields=['gt_seg_map'], img_shape=(4, 8)))
+    assert out['img'].shape == (2, 4, 3) and out['img_shape'] == (2, 4) and out['scale_factor'] == (0.5, 0.5)
+    assert out['gt_seg_map'].tolist() == [[1, 2, 3, 4], [5, 6, 7, 8]]
+    # an image alone (the inferencer's path), sides that do not divide: 5 x 7, max 4 -> s = 4/7: 3 x 4
+    alone = build_transform(dict(type='LimitLongestSide', max_side=4))(dict(img=np.zeros((5, 7, 3), np.uint8)))
+    assert alone['img'].shape == (3, 4, 3) and alone['img_shape'] == (3, 4)
+    for bad in (0, None, 2.5, True):
+        with pytest.raises(ValueError, match='positive integer'):
+            build_transform(dict(type='LimitLongestSide', max_side=bad))
 
 
 def test_defect_centered_crop_always_holds_the_rare_defect():

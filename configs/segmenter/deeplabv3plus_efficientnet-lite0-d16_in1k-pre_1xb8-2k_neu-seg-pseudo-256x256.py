@@ -1,6 +1,7 @@
 # DeepLabV3+ EfficientNet-Lite0-d16 on CAM pseudo-labels of NEU-Seg (hot-rolled steel strip; 3 defect types, no defect-free images);
-# evaluated on the GT masks of the test split. The weak recipe of the MTD config and of the folder converter's
-# generated configs (deeplabv3plus_efficientnet-lite0-d16_in1k-pre_1xb8-2k_mtd-pseudo-256x256.py): 256x256, 2000 it.
+# evaluated on the GT masks of the test split. MTD's 256x256 weak recipe
+# (deeplabv3plus_efficientnet-lite0-d16_in1k-pre_1xb8-2k_mtd-pseudo-256x256.py): 256x256, 2000 it. The small-defect
+# recipe of the folder converter: fpn_efficientnet-lite0-d16_in1k-pre_1xb16-2k_neu-seg-pseudo-native-dcrop128-balanced.py.
 _base_ = [
     '../_base_/models/deeplabv3plus_efficientnet-lite0-d16.py', '../_base_/datasets/neu-seg_seg.py',
     '../_base_/schedules/schedule_seg_adamw_2k.py', '../_base_/seg_runtime.py'

@@ -7,7 +7,7 @@ from .defect_cls_dataset import DefectClsDataset
 from .defect_seg_dataset import DefectSegDataset
 from .layout import DatasetLayoutError, read_image_labels, validate_split
 from .pseudo_label_dataset import PseudoLabelDataset, pseudo_label_name
-from .transforms import DefectCenteredCrop, RandomRescale, RandomRot90
+from .transforms import DefectCenteredCrop, LimitLongestSide, RandomRescale, RandomRot90
 
 __all__ = [
     'DefectSegDataset', 'DefectClsDataset', 'SyntheticDefectDataset', 'SyntheticDefectClsDataset',
@@ -15,5 +15,5 @@ __all__ = [
     'DAGMDataset', 'DAGMClsDataset', 'PseudoLabelDataset', 'DatasetLayoutError', 'read_image_labels',
     'validate_split', 'pseudo_label_name', 'MTD_CLASSES', 'MTD_FOLDERS', 'MTD_FREE_FOLDER', 'NEU_SEG_CLASSES',
     'KSDD2_CLASSES', 'DAGM_CLASSES', 'CONVERTERS', 'convert_dataset', 'ClassBalancedSampler', 'class_balanced_weights',
-    'DefectCenteredCrop', 'RandomRescale', 'RandomRot90'
+    'DefectCenteredCrop', 'LimitLongestSide', 'RandomRescale', 'RandomRot90'
 ]

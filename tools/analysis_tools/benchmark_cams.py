@@ -79,13 +79,16 @@ def make_runners(args, cfg, model, num_classes):
         # the layer our Grad-CAM uses for this classifier (its config / FGBPCAMHead settings), any backbone
         target = model.get_submodule(cam_settings(cfg, 'gradcam')[1][-1])
         for ref in ('GradCAM', 'LayerCAM'):
-            ref_cam = getattr(pytorch_grad_cam, ref)(model=wrapped, target_layers=[target])
 
-            def run(x, m, ref_cam=ref_cam):
-                # pytorch-grad-cam computes one target class per image per call: one call per class slot
-                for select in class_slots(m):
-                    ref_cam(input_tensor=x, targets=[ClassifierOutputTarget(int(row.long().argmax())) if row.any()
-                                                     else _no_target for row in select])
+            def run(x, m, ref=ref):
+                # built per call and released on exit: a pytorch-grad-cam object keeps forward hooks on the target
+                # layer that copy every activation and gradient to the host, and they slowed the methods timed
+                # after it in the same round (RA-CAM 2.2x, our Grad-CAM 1.6x; docs/results.md, session (k)).
+                # It computes one target class per image per call: one call per class slot.
+                with getattr(pytorch_grad_cam, ref)(model=wrapped, target_layers=[target]) as ref_cam:
+                    for select in class_slots(m):
+                        ref_cam(input_tensor=x, targets=[ClassifierOutputTarget(int(row.long().argmax()))
+                                                         if row.any() else _no_target for row in select])
 
             runners[f'pytorch-grad-cam {ref}'] = run
     return runners

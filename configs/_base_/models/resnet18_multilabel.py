@@ -33,11 +33,11 @@ model = dict(
         thr=0.5,
         pooling=dict(type='GeneralizedMeanPooling', p=3.0),
         cam_method='racam',
-        # maps of layer1 / layer2 (strides 4, 8) and of layer4 (stride 16; the region prior when the neck's
-        # gamma > 0); FGBP (top half of g*a, positive gradients) at every ReLU below layer4, whose own map
-        # keeps the raw gradient
+        # maps of layer2 (stride 8) and of layer4 (stride 16; the region prior when the neck's gamma > 0); FGBP
+        # (top half of g*a, positive gradients) at every ReLU below layer4, whose own map keeps the raw gradient.
+        # The stride-4 layer1 (preset racam_s4): both weak segmenters were better without it (docs/results.md (j), (k))
         cam_cfg=dict(
-            target_layers=['backbone.layer1', 'backbone.layer2', 'backbone.layer4'],
+            target_layers=['backbone.layer2', 'backbone.layer4'],
             q=0.5,
             criterion='grad_x_act',
             guided=True,
@@ -54,5 +54,7 @@ cam = dict(method='gradcam', target_layers=['backbone.layer4'], threshold_rule=d
 cam_presets = dict(
     layercam=dict(target_layers=['backbone.layer1', 'backbone.layer2', 'backbone.layer3', 'backbone.layer4']),
     racam_deep=dict(method='racam', target_layers=['backbone.layer4']),  # single (deep) layer
-    racam_s8=dict(method='racam', target_layers=['backbone.layer2', 'backbone.layer4']),  # stride-8 detail layer only
+    racam_s8=dict(method='racam', target_layers=['backbone.layer2', 'backbone.layer4']),  # the default's layers
+    # the earlier default: stride-4 and stride-8 detail layers (FGBP's backward pass down to stride 4)
+    racam_s4=dict(method='racam', target_layers=['backbone.layer1', 'backbone.layer2', 'backbone.layer4']),
 )

@@ -1,0 +1,4 @@
+# Fully supervised reference on DAGM 2007: the same segmenter and schedule on the GT masks.
+_base_ = './fpn_efficientnet-lite0-d16_in1k-pre_1xb16-2k_dagm-pseudo-native-dcrop128-balanced.py'
+custom_imports = dict(imports=['mmwsss'], allow_failed_imports=False)
+train_dataloader = dict(dataset=dict(pseudo_label_dir=None))  # the GT masks of the training split
