@@ -84,7 +84,7 @@ def _flat(node, prefix=''):
 PUBLIC_SETS = [('dagm', 11, 'DAGMDataset'), ('ksdd2', 2, 'KSDD2Dataset'), ('neu-seg', 4, 'NEUSegDataset')]
 
 
-def _check_public_segmenters(repo_root, template, weak_path, full_path, num_classes, dataset_type):
+def _check_public_segmenters(template, weak_path, full_path, num_classes, dataset_type):
     """The public set's weak segmenter equals ``template`` but for the data set's identity; its GT variant differs
     only in the labels."""
     from mmengine.config import Config
@@ -117,8 +117,8 @@ def test_public_set_segmenters_are_the_folder_converter_recipe(repo_root, name, 
     from mmwsss.apis.config_generation import TEMPLATES
     seg = osp.join(repo_root, 'configs', 'segmenter', 'fpn_efficientnet-lite0-d16_in1k-pre_1xb16-2k')
     weak, full = f'{seg}_{name}-pseudo-native-dcrop128-balanced.py', f'{seg}_{name}-native-dcrop128-balanced.py'
-    _check_public_segmenters(repo_root, osp.join(repo_root, 'configs', TEMPLATES['lite0']['segmenter']), weak, full,
-                             num_classes, dataset_type)
+    _check_public_segmenters(osp.join(repo_root, 'configs', TEMPLATES['lite0']['segmenter']), weak, full, num_classes,
+                             dataset_type)
     pipe = Config.fromfile(osp.join(repo_root, 'configs', 'wsss', f'racam_lite0_fpn-dcrop128-balanced_{name}.py'))
     assert osp.basename(pipe.segmenter.config) == osp.basename(weak) and pipe.segmenter.amp is True
     assert osp.basename(pipe.fully_supervised.config) == osp.basename(full)
@@ -130,7 +130,7 @@ def test_public_set_256_segmenters_are_the_mtd_256_recipe(repo_root, name, num_c
     """The earlier DeepLabV3+ 256x256 configs of the public sets stay MTD's 256x256 weak recipe on their data."""
     import os.path as osp
     seg = osp.join(repo_root, 'configs', 'segmenter', 'deeplabv3plus_efficientnet-lite0-d16_in1k-pre_1xb8-2k')
-    _check_public_segmenters(repo_root, f'{seg}_mtd-pseudo-256x256.py', f'{seg}_{name}-pseudo-256x256.py',
+    _check_public_segmenters(f'{seg}_mtd-pseudo-256x256.py', f'{seg}_{name}-pseudo-256x256.py',
                              f'{seg}_{name}-256x256.py', num_classes, dataset_type)
 
 

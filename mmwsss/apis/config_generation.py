@@ -80,8 +80,8 @@ def limited_pipelines(segmenter_config: str, max_side: int) -> Dict[str, list]:
 
 
 def format_pipeline(steps: List[dict], names: Optional[Dict[str, str]] = None) -> str:
-    """A pipeline as config text, one ``dict(...)`` step per line; a value equal to a key of ``names`` in a step
-    option of that name is written as the config variable ``names[key]`` (e.g. ``max_side=max_side``)."""
+    """A pipeline as config text, one ``dict(...)`` step per line; a step option named in ``names`` is written as
+    that config variable instead of its value (``names=dict(max_side='max_side')``: ``max_side=max_side``)."""
     names = names or {}
 
     def value(k, v):

@@ -83,7 +83,7 @@ def make_runners(args, cfg, model, num_classes):
             def run(x, m, ref=ref):
                 # built per call and released on exit: a pytorch-grad-cam object keeps forward hooks on the target
                 # layer that copy every activation and gradient to the host, and they slowed the methods timed
-                # after it in the same round (RA-CAM 2.2x, our Grad-CAM 1.6x; docs/results.md, session (k)).
+                # after it in the same round by up to 1.8x (docs/results.md, session (k)).
                 # It computes one target class per image per call: one call per class slot.
                 with getattr(pytorch_grad_cam, ref)(model=wrapped, target_layers=[target]) as ref_cam:
                     for select in class_slots(m):
