@@ -65,12 +65,11 @@ def limited_pipelines(segmenter_config: str, max_side: int) -> Dict[str, list]:
     ``LoadAnnotations`` in training (image and labels scaled together), after ``LoadImageFromFile`` at test time
     (before the GT is loaded: mmseg resizes the prediction back to the image's own size, where the GT stays)."""
     from mmengine.config import Config
-    cfg = Config.fromfile(segmenter_config)
+    cfg = Config.fromfile(segmenter_config).to_dict()
     step = dict(type='LimitLongestSide', max_side=max_side)
     out = {}
-    for key, pipeline, after in (('train', cfg.train_dataloader.dataset.dataset.pipeline, 'LoadAnnotations'),
-                                 ('test', cfg.test_dataloader.dataset.pipeline, 'LoadImageFromFile')):
-        steps = [s.to_dict() if hasattr(s, 'to_dict') else dict(s) for s in pipeline]
+    for key, steps, after in (('train', cfg['train_dataloader']['dataset']['dataset']['pipeline'], 'LoadAnnotations'),
+                              ('test', cfg['test_dataloader']['dataset']['pipeline'], 'LoadImageFromFile')):
         where = [i for i, s in enumerate(steps) if s['type'] == after]
         if not where:
             raise ValueError(f'{segmenter_config}: its {key} pipeline has no {after} step (LimitLongestSide goes '

@@ -9,9 +9,10 @@ test pipeline: mmseg resizes predictions back to ``ori_shape``, where the test G
 """
 import numbers
 
-import mmcv
 from mmcv.transforms import BaseTransform
 from mmseg.registry import TRANSFORMS
+
+from .random_rescale import rescale_results
 
 
 @TRANSFORMS.register_module()
@@ -30,17 +31,10 @@ class LimitLongestSide(BaseTransform):
         self.max_side = int(max_side)
 
     def transform(self, results: dict) -> dict:
-        h, w = results['img'].shape[:2]
-        if max(h, w) <= self.max_side:
+        longest = max(results['img'].shape[:2])
+        if longest <= self.max_side:
             return results
-        scale = self.max_side / max(h, w)
-        size = (max(1, round(w * scale)), max(1, round(h * scale)))
-        results['img'] = mmcv.imresize(results['img'], size, interpolation='area')
-        for key in results.get('seg_fields', []):
-            results[key] = mmcv.imresize(results[key], size, interpolation='nearest')
-        results['img_shape'] = results['img'].shape[:2]
-        results['scale_factor'] = (size[0] / w, size[1] / h)
-        return results
+        return rescale_results(results, self.max_side / longest, 'area')
 
     def __repr__(self) -> str:
         return f'{self.__class__.__name__}(max_side={self.max_side})'

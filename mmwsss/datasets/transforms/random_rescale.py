@@ -13,6 +13,19 @@ from mmcv.transforms import BaseTransform
 from mmseg.registry import TRANSFORMS
 
 
+def rescale_results(results: dict, scale: float, interpolation: str) -> dict:
+    """Resize ``img`` (``interpolation``) and every key in ``seg_fields`` (nearest) by ``scale``:
+    ``(H, W) -> (max(1, round(s H)), max(1, round(s W)))``; sets ``img_shape`` and ``scale_factor`` (w, h)."""
+    h, w = results['img'].shape[:2]
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    results['img'] = mmcv.imresize(results['img'], size, interpolation=interpolation)
+    for key in results.get('seg_fields', []):
+        results[key] = mmcv.imresize(results[key], size, interpolation='nearest')
+    results['img_shape'] = results['img'].shape[:2]
+    results['scale_factor'] = (size[0] / w, size[1] / h)
+    return results
+
+
 @TRANSFORMS.register_module()
 class RandomRescale(BaseTransform):
     """Args:
@@ -28,15 +41,7 @@ class RandomRescale(BaseTransform):
         self.ratio_range = (float(low), float(high))
 
     def transform(self, results: dict) -> dict:
-        scale = float(np.random.uniform(*self.ratio_range))
-        h, w = results['img'].shape[:2]
-        size = (max(1, round(w * scale)), max(1, round(h * scale)))
-        results['img'] = mmcv.imresize(results['img'], size, interpolation='bilinear')
-        for key in results.get('seg_fields', []):
-            results[key] = mmcv.imresize(results[key], size, interpolation='nearest')
-        results['img_shape'] = results['img'].shape[:2]
-        results['scale_factor'] = (size[0] / w, size[1] / h)
-        return results
+        return rescale_results(results, float(np.random.uniform(*self.ratio_range)), 'bilinear')
 
     def __repr__(self) -> str:
         return f'{self.__class__.__name__}(ratio_range={self.ratio_range})'
