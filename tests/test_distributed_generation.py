@@ -53,14 +53,18 @@ def read_folder(folder):
     return pngs, rows
 
 
-def test_two_processes_write_the_same_files_as_one(repo_root, tiny_synthetic, cls_cfg, checkpoint, tmp_path):
-    """With a split-level threshold rule, so the ranks' histograms are gathered into the same threshold."""
+@pytest.mark.parametrize('rule,method', [('median_otsu', 'gradcam'), ('agreement_otsu', 'racam')])
+def test_two_processes_write_the_same_files_as_one(repo_root, tiny_synthetic, cls_cfg, checkpoint, tmp_path, rule,
+                                                   method):
+    """With a split-level threshold rule, so the ranks' histograms (median_otsu) or agreement counts
+    (agreement_otsu, RA-CAM's raw and refined maps) are gathered into the same thresholds."""
     single = str(tmp_path / 'single')
-    cls_cfg.cam.threshold_rule = dict(type='median_otsu', bg_ratio=0.5)
+    cls_cfg.cam.threshold_rule = dict(type=rule, bg_ratio=0.5)
+    cls_cfg.cam.method = method
     one = generate_pseudo_labels(cls_cfg, checkpoint, single, progress=False)
     assert one['written'] == one['images'] == 24 and one['world_size'] == 1
     two = str(tmp_path / 'two')
-    options = [f'{k}={v}' for k, v in OPTIONS.items()] + ['cam.threshold_rule.type=median_otsu']
+    options = [f'{k}={v}' for k, v in OPTIONS.items()] + [f'cam.threshold_rule.type={rule}', f'cam.method={method}']
     cmd = [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node=2', '--master_port=29533',
            osp.join(repo_root, 'tools', 'generate_pseudo_labels.py'), osp.join(repo_root, *CLS_CONFIG), checkpoint,
            '--out-dir', two, '--device', 'cpu', '--data-root', tiny_synthetic, '--launcher', 'pytorch',
@@ -72,7 +76,11 @@ def test_two_processes_write_the_same_files_as_one(repo_root, tiny_synthetic, cl
     manifest = json.load(open(osp.join(two, 'manifest.json')))
     assert manifest['world_size'] == 2 and manifest['written'] == 24
     assert manifest['checkpoint_sha256'] == one['checkpoint_sha256']
-    assert manifest['split_thresholds'] == one['split_thresholds'] and 0 < one['split_thresholds']['cams'][1] < 1
+    assert manifest['split_thresholds'] == one['split_thresholds']
+    if rule == 'median_otsu':
+        assert 0 < one['split_thresholds']['cams'][1] < 1
+    else:
+        assert one['split_thresholds']['agreement_iou']['pit'] > 0, 'the raw and refined maps were compared'
     pngs_one, rows_one = read_folder(single)
     pngs_two, rows_two = read_folder(two)
     assert pngs_one.keys() == pngs_two.keys() and len(pngs_one) == 24
@@ -200,9 +208,10 @@ def test_eval_cams_reports_oracle_and_gt_free_rule(repo_root, tiny_synthetic, ch
     import runpy
     import sys
     out = str(tmp_path / 'eval')
-    argv = ['eval_cams.py', osp.join(repo_root, *CLS_CONFIG), checkpoint, '--methods', 'gradcam', '--out-dir', out,
+    argv = ['eval_cams.py', osp.join(repo_root, *CLS_CONFIG), checkpoint, '--methods', 'gradcam', 'racam',
+            '--out-dir', out,
             '--data-root', tiny_synthetic, '--defective-only', '--gallery', '1', '--batch-size', '4',
-            '--thresholds', '0.1', '0.3', '0.5', '--rules', 'otsu', 'pooled_otsu', 'median_otsu',
+            '--thresholds', '0.1', '0.3', '0.5', '--rules', 'otsu', 'pooled_otsu', 'median_otsu', 'agreement_otsu',
             '--cfg-options'] + [f'{k}={v}' for k, v in OPTIONS.items()]
     monkeypatch.setattr(sys, 'argv', argv)
     runpy.run_path(osp.join(repo_root, 'tools', 'analysis_tools', 'eval_cams.py'), run_name='__main__')
@@ -215,6 +224,13 @@ def test_eval_cams_reports_oracle_and_gt_free_rule(repo_root, tiny_synthetic, ch
     for rule in ('pooled_otsu', 'median_otsu'):
         split = result['gt_free'][rule]
         assert 0.0 < split['threshold'] <= 1.0 and 0.0 <= split['defect_miou'] <= 1.0
+    floored = result['gt_free']['agreement_otsu']  # Grad-CAM has one map: nothing to agree with, floors 0 = Otsu
+    assert set(floored['class_floors'].values()) == {0.0}
+    assert floored['defect_miou'] == otsu['defect_miou'] and floored['defect_iou'] == otsu['defect_iou']
+    from mmwsss.cam.threshold_rules import FLOOR_GRID
+    racam = json.load(open(osp.join(out, 'cam_eval.json')))['methods']['racam']['gt_free']
+    assert set(racam['agreement_otsu']['class_floors'].values()) <= set(FLOOR_GRID)  # raw vs refined maps
+    assert 0.0 <= racam['agreement_otsu']['defect_miou'] <= 1.0
     table = open(osp.join(out, 'cam_eval.md')).read()
     assert 'otsu per image (no GT' in table and 'pooled_otsu one per split' in table
 

@@ -218,3 +218,67 @@ def test_threshold_rule_validation_names_split_rules():
         parse_threshold_rule(dict(type='median'))
     with pytest.raises(ValueError, match='unknown option'):
         parse_threshold_rule(dict(type='median_otsu', q=0.5))
+
+
+def test_agreement_otsu_records_class_floors_cuts_each_class_at_its_floor_and_resume_reuses_them(
+        cls_cfg, tmp_path, monkeypatch):
+    """``agreement_otsu``: per-image Otsu raised to a floor per class, the floors chosen in one first pass where
+    the raw and refined RA-CAM maps agree best; recorded in the manifest and reused on resume. With one map
+    (Grad-CAM: nothing to agree with) every floor is 0 and the labels are the plain per-image Otsu labels."""
+    import json
+
+    import torch
+    import torch.nn.functional as F
+    from mmengine.dataset import pseudo_collate
+    from mmpretrain.registry import DATASETS
+
+    import mmwsss.apis.pseudo_label_generation as gen
+    from mmwsss.apis.cam_inferencer import CAMInferencer
+    from mmwsss.cam.threshold_rules import FLOOR_GRID
+    model = tiny_model(cls_cfg)
+    cls_cfg.cam = dict(cls_cfg.get('cam', {}), method='racam',
+                       threshold_rule=dict(type='agreement_otsu', bg_ratio=0.5))
+    out = str(tmp_path / 'pl')
+    manifest = gen.generate_pseudo_labels(cls_cfg, None, out, model=model, progress=False)
+    floors = manifest['split_thresholds']['class_floors']
+    dataset = DATASETS.build(cls_cfg.cam_dataloader.dataset)
+    assert list(floors) == list(dataset.metainfo['classes'])
+    assert all(f in FLOOR_GRID for f in floors.values()) and any(f > 0 for f in floors.values()), floors
+    assert json.load(open(osp.join(out, 'manifest.json')))['split_thresholds'] == manifest['split_thresholds']
+    batch = CAMInferencer(model, cls_cfg, 'racam')(pseudo_collate([dataset[i] for i in range(len(dataset))]))
+    assert batch.raw_cams is not None, 'the RA-CAM default labels by agreement of the raw and refined maps'
+    floor = torch.tensor([0.0] + list(floors.values()))
+    checked = 0
+    for n, s in enumerate(batch.data_samples):
+        full = F.interpolate(batch.cams[n:n + 1], size=tuple(s.ori_shape), mode='bilinear', align_corners=False)
+        score = (full[0] * batch.class_mask[n, :, None, None]).amax(0)
+        label = torch.from_numpy(cv2.imread(osp.join(out, osp.basename(s.img_path)[:-4] + '.png'),
+                                            cv2.IMREAD_UNCHANGED).astype(np.int64))
+        defect = (label != 0) & (label != 255)
+        assert bool((score[defect] >= floor[label[defect]] - 1e-6).all()), 'a class is never cut below its floor'
+        checked += int(defect.sum())
+    assert checked > 0
+
+    stem = osp.basename(batch.data_samples[0].img_path)[:-4]
+    reference = cv2.imread(osp.join(out, stem + '.png'), cv2.IMREAD_UNCHANGED)
+    os.remove(osp.join(out, stem + '.png'))
+
+    def no_second_pass(*args, **kwargs):
+        raise AssertionError('a resumed run must reuse the recorded class floors')
+
+    monkeypatch.setattr(gen, 'class_floor_thresholds', no_second_pass)
+    again = gen.generate_pseudo_labels(cls_cfg, None, out, model=model, progress=False)
+    assert again['written'] == 1 and again['split_thresholds'] == manifest['split_thresholds']
+    assert np.array_equal(cv2.imread(osp.join(out, stem + '.png'), cv2.IMREAD_UNCHANGED), reference)
+    monkeypatch.undo()
+
+    plain, floored = str(tmp_path / 'otsu'), str(tmp_path / 'gradcam_floored')
+    cls_cfg.cam = dict(cls_cfg.cam, method='gradcam', threshold_rule=dict(type='otsu', bg_ratio=0.5))
+    gen.generate_pseudo_labels(cls_cfg, None, plain, model=model, progress=False)
+    cls_cfg.cam = dict(cls_cfg.cam, threshold_rule=dict(type='agreement_otsu', bg_ratio=0.5))
+    one_map = gen.generate_pseudo_labels(cls_cfg, None, floored, model=model, progress=False)
+    assert set(one_map['split_thresholds']['class_floors'].values()) == {0.0}
+    for name in os.listdir(plain):
+        if name.endswith('.png'):
+            assert np.array_equal(cv2.imread(osp.join(plain, name), cv2.IMREAD_UNCHANGED),
+                                  cv2.imread(osp.join(floored, name), cv2.IMREAD_UNCHANGED)), name

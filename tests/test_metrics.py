@@ -110,3 +110,31 @@ def test_binned_confusion_by_hand_and_equal_to_the_sweep():
     binned.update(score, arg + 1, gt)
     for i, t in enumerate(grid):
         assert torch.equal(binned.confusion(t), sweep.confusion[i]), t
+
+
+def test_floor_sweep_by_hand_and_equal_to_a_direct_per_class_cut():
+    """Scores .2 .6 .9 .4, labels 1 1 2 2, GT 0 1 2 0, cut .3, floors 0 / .5: floor 0 for class 1 and .5 for
+    class 2 -> pixel 0 (.2 < .3) bg, 1 class 1, 2 class 2 (.9 >= .5), 3 bg (.4 < .5): all correct.
+    On random maps, any floor per class gives the confusion of cutting each pixel at max(cut, floor[its class])."""
+    from mmwsss.evaluation import FloorSweep
+    from mmwsss.evaluation.segmentation_scores import confusion_matrix
+    sweep = FloorSweep(num_classes=3, floors=[0.0, 0.5])
+    score, label = torch.tensor([[.2, .6], [.9, .4]]), torch.tensor([[1, 1], [2, 2]])
+    sweep.update(score, label, 0.3, torch.tensor([[0, 1], [2, 0]]))
+    assert sweep.confusion_at(torch.tensor([0, 1])).tolist() == [[2, 0, 0], [0, 1, 0], [0, 0, 1]]
+    assert sweep.confusion_at(torch.tensor([0, 0])).tolist() == [[1, 0, 1], [0, 1, 0], [0, 0, 1]]
+    assert sweep.confusion_at(torch.tensor([1, 1])).tolist() == [[2, 0, 0], [0, 1, 0], [0, 0, 1]]
+    with pytest.raises(ValueError, match='one floor per defect class'):
+        sweep.confusion_at(torch.tensor([0]))
+    g = torch.Generator().manual_seed(0)
+    floors = [0.0, 0.25, 0.5, 0.75]
+    sweep, direct = FloorSweep(4, floors), torch.zeros(4, 4, dtype=torch.long)
+    index = torch.tensor([2, 0, 3])
+    per_class = torch.tensor([0.0] + [floors[i] for i in index])
+    for _ in range(3):
+        score, label = torch.rand(6, 6, generator=g), torch.randint(1, 4, (6, 6), generator=g)
+        gt, cut = torch.randint(0, 4, (6, 6), generator=g), float(torch.rand(1, generator=g)) * 0.5
+        sweep.update(score, label, cut, gt)
+        pred = torch.where(score >= per_class[label].clamp(min=cut), label, torch.zeros_like(label))
+        direct += confusion_matrix(pred, gt, 4)
+    assert torch.equal(sweep.confusion_at(index), direct)

@@ -131,3 +131,77 @@ def test_agreement_labels_by_hand():
         agreement_labels(a, b[:1])
     with pytest.raises(ValueError, match='refine.labels'):
         PixelAdaptiveRefinement(labels='raw')
+
+
+def test_pseudo_labels_take_per_class_thresholds():
+    """(N, K) thresholds: each pixel is cut at the thresholds of its own (argmax) class."""
+    cams = torch.tensor([[[[0.3, 0.6, 0.0]], [[0.0, 0.0, 0.6]]]])  # class 1 left, class 2 right
+    mask = torch.tensor([[True, True]])
+    out = cams_to_pseudo_labels(cams, mask, torch.tensor([[0.1, 0.25]]), torch.tensor([[0.2, 0.5]]))
+    assert out.tolist() == [[[1, 1, 2]]]
+    out = cams_to_pseudo_labels(cams, mask, torch.tensor([[0.1, 0.4]]), torch.tensor([[0.5, 0.8]]))
+    assert out.tolist() == [[[255, 1, 255]]]
+    with pytest.raises(ValueError, match=r'\(N, K\)'):
+        cams_to_pseudo_labels(cams, mask, torch.zeros(1, 3), torch.ones(1, 3))
+
+
+def test_agreement_counts_and_floors_by_hand():
+    """Two 1 x 4 maps of one image, class 1 everywhere; cuts 0.1 (a) and 0.2 (b); floors 0, 0.5, 0.8.
+    a = [0.2, 0.6, 0.9, 1.0], b = [0.3, 0.4, 0.85, 1.0].
+    floor 0: a keeps 4 pixels (>= 0.1), b 4 (>= 0.2): inter 4, union 4.
+    floor 0.5: a keeps {0.6, 0.9, 1.0} = 3, b {0.85, 1.0} = 2: inter 2, union 3.
+    floor 0.8: a {0.9, 1.0}, b {0.85, 1.0}: inter 2, union 2.
+    Class 2 never appears: zero counts, floor 0 (the lowest), IoU 0."""
+    from mmwsss.cam.threshold_rules import agreement_counts, best_agreement
+    a = torch.tensor([[[0.2, 0.6, 0.9, 1.0]]])
+    b = torch.tensor([[[0.3, 0.4, 0.85, 1.0]]])
+    lab = torch.ones(1, 1, 4, dtype=torch.long)
+    floors = torch.tensor([0.0, 0.5, 0.8])
+    counts = agreement_counts(a, lab, torch.tensor([0.1]), b, lab, torch.tensor([0.2]), 2, floors)
+    assert counts.shape == (2, 3, 2)
+    assert counts[0].tolist() == [[4, 4], [2, 3], [2, 2]] and counts[1].tolist() == [[0, 0]] * 3
+    index, iou = best_agreement(counts)
+    assert index.tolist() == [0, 0] and iou.tolist() == [1.0, 0.0]  # a tie at 1.0 takes the lowest floor
+    # pixels of another class do not count for class 1: b's third pixel is class 2 -> class 1 loses it
+    lab_b = torch.tensor([[[1, 1, 2, 1]]])
+    counts = agreement_counts(a, lab, torch.tensor([0.1]), b, lab_b, torch.tensor([0.2]), 2, floors)
+    assert counts[0].tolist() == [[3, 4], [1, 3], [1, 2]] and counts[1].tolist() == [[0, 1], [0, 1], [0, 1]]
+    index, iou = best_agreement(counts)
+    assert index.tolist() == [0, 0] and iou[0].item() == pytest.approx(0.75)
+    # a halo where the maps disagree: the floor rises to where they agree
+    a = torch.tensor([[[0.15, 0.3, 0.45, 0.9, 1.0]]])
+    b = torch.tensor([[[0.0, 0.0, 0.0, 0.95, 1.0]]])
+    lab = torch.ones(1, 1, 5, dtype=torch.long)
+    counts = agreement_counts(a, lab, torch.tensor([0.1]), b, lab, torch.tensor([0.1]), 1, floors)
+    index, iou = best_agreement(counts)  # floor 0: 2 / 5; 0.5: 2 / 2; 0.8: 2 / 2 (tie -> 0.5)
+    assert index.tolist() == [1] and iou.tolist() == [1.0]
+
+
+def test_agreement_counts_equal_a_brute_force_count_at_every_floor():
+    """The one-bincount counts equal masks built floor by floor on random maps of two images and three classes."""
+    from mmwsss.cam.threshold_rules import FLOOR_GRID, agreement_counts
+    g = torch.Generator().manual_seed(0)
+    s, r = torch.rand(2, 7, 9, generator=g), torch.rand(2, 7, 9, generator=g)
+    ls, lr = torch.randint(1, 4, (2, 7, 9), generator=g), torch.randint(1, 4, (2, 7, 9), generator=g)
+    cs, cr = torch.tensor([0.2, 0.4]), torch.tensor([0.3, 0.1])
+    floors = torch.tensor(FLOOR_GRID)
+    counts = agreement_counts(s, ls, cs, r, lr, cr, 3, floors)
+    for ti, f in enumerate(FLOOR_GRID):
+        for k in (1, 2, 3):
+            a = (s >= torch.clamp(cs, min=f)[:, None, None]) & (ls == k)
+            b = (r >= torch.clamp(cr, min=f)[:, None, None]) & (lr == k)
+            assert counts[k - 1, ti].tolist() == [int((a & b).sum()), int((a | b).sum())], (f, k)
+
+
+def test_label_image_cuts_each_class_at_its_floor_with_its_own_band():
+    """Cut t = 0.2 (rule 'fixed', bg_ratio 0.5), floors 0 / 0.6: class 1 is labelled from 0.2, background below
+    0.1; class 2 from 0.6, background below 0.3. Scores .9 .15 .05 (class 1) and .45 .8 (class 2):
+    labels 1, 255, 0, 255, 2; the returned fg is each pixel's own cut, bg the lowest band of the image's classes."""
+    from mmwsss.apis.pseudo_label_generation import _label_image
+    cams = torch.tensor([[[[0.9, 0.15, 0.05, 0.0, 0.0]], [[0.0, 0.0, 0.0, 0.45, 0.8]]]])
+    mask = torch.tensor([[True, True]])
+    label, scores, bg, fg = _label_image(cams, mask, (1, 5), dict(type='fixed', bg_ratio=0.5), 0.1, 0.2,
+                                         torch.tensor([0.0, 0.6]))
+    assert label.tolist() == [[1, 255, 0, 255, 2]]
+    assert bg == pytest.approx(0.1) and fg[0].tolist() == pytest.approx([0.2, 0.2, 0.2, 0.6, 0.6])
+    assert scores[0].tolist() == pytest.approx([0.9, 0.15, 0.05, 0.45, 0.8])

@@ -4,7 +4,7 @@ import io
 import json
 import os
 import os.path as osp
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple, Union
 
 import cv2
 import torch
@@ -19,8 +19,9 @@ from torch.utils.data import DataLoader
 
 from mmwsss.cam import agreement_labels, cams_to_pseudo_labels
 from mmwsss.cam.pseudo_labels import IGNORE_INDEX
-from mmwsss.cam.threshold_rules import (image_thresholds, is_split_rule, parse_threshold_rule, score_histograms,
-                                        split_threshold)
+from mmwsss.cam.threshold_rules import (CLASS_FLOOR_RULES, FLOOR_GRID, agreement_counts, best_agreement,
+                                        image_thresholds, is_split_rule, otsu_thresholds, parse_threshold_rule,
+                                        score_histograms, split_threshold)
 from mmwsss.datasets.layout import ANN_DIR, IMG_DIR, DatasetLayoutError, ImageDecodeError, read_image
 from mmwsss.datasets.pseudo_label_dataset import pseudo_label_name
 from mmwsss.utils import atomic_write_png, atomic_write_text, file_sha256
@@ -98,7 +99,8 @@ def check_checkpoint_classes(model, classes: List[str], checkpoint: Optional[str
                          'names in the same order)')
 
 
-def pseudo_label_confidence(scores: Tensor, label: Tensor, defective: bool, bg_thr: float, fg_thr: float) -> float:
+def pseudo_label_confidence(scores: Tensor, label: Tensor, defective: bool, bg_thr: float,
+                            fg_thr: Union[float, Tensor]) -> float:
     """Per-image confidence in [0, 1] of a pseudo-label, for review order (lowest first).
 
     ``1`` for a defect-free image (its label is certain). For a defective image: the mean margin of its defect
@@ -109,6 +111,7 @@ def pseudo_label_confidence(scores: Tensor, label: Tensor, defective: bool, bg_t
     Args:
         scores: (H, W) CAM score of the label's class at every pixel (max over the image's classes).
         label: (H, W) pseudo-label (0, k, 255).
+        fg_thr: a number, or the (H, W) cut of each pixel's class (a floor per class, ``agreement_otsu``).
     """
     if not defective:
         return 1.0
@@ -117,7 +120,8 @@ def pseudo_label_confidence(scores: Tensor, label: Tensor, defective: bool, bg_t
     if n_fg == 0:
         return 0.0
     n_ignored = int((label == IGNORE_INDEX).sum())
-    margin = ((scores[fg] - fg_thr) / max(1.0 - fg_thr, 1e-6)).clamp(0, 1).mean().item()
+    cut = fg_thr[fg] if isinstance(fg_thr, Tensor) else torch.full_like(scores[fg], fg_thr)
+    margin = ((scores[fg] - cut) / (1.0 - cut).clamp(min=1e-6)).clamp(0, 1).mean().item()
     return round(margin * n_fg / (n_fg + n_ignored), 4)
 
 
@@ -170,24 +174,85 @@ def _is_finished(out_dir: str, row: Optional[dict]) -> bool:
     return label is not None and label.shape == shape
 
 
-def _score_map(cams: Tensor, class_mask: Tensor, size: Tuple[int, int]) -> Tuple[Tensor, Tensor]:
-    """One image's (1, K, h, w) maps -> ``(maps (1, K, H, W) at size, score (H, W))``, the score being the max over
-    the image's classes (what the thresholds cut)."""
+def _score_map(cams: Tensor, class_mask: Tensor, size: Tuple[int, int]) -> Tuple[Tensor, Tensor, Tensor]:
+    """One image's (1, K, h, w) maps -> ``(maps (1, K, H, W) at size, score (H, W), class (H, W) long in 1..K)``:
+    the max over the image's classes (what the thresholds cut) and which class it is."""
     full = F.interpolate(cams, size=size, mode='bilinear', align_corners=False)
-    return full, (full[0] * class_mask[0, :, None, None]).amax(0)
+    score, idx = (full[0] * class_mask[0, :, None, None]).max(0)
+    return full, score, idx + 1
 
 
 def _label_image(cams: Tensor, class_mask: Tensor, size: Tuple[int, int], rule: Optional[dict], bg_thr: float,
-                 fg_thr: float) -> Tuple[Tensor, Tensor, float, float]:
+                 fg_thr: float, floors: Optional[Tensor] = None) -> Tuple[Tensor, Tensor, float, Union[float, Tensor]]:
     """One image's (1, K, h, w) maps at ``size`` -> ``(label (H, W), scores (H, W), bg, fg)``: the maps resized,
     thresholded by a per-image ``rule`` on the image's own score map (no GT) or by the fixed ``bg_thr`` /
-    ``fg_thr`` (``rule=None``; a split-level rule's thresholds arrive here as fixed numbers)."""
-    full, scores = _score_map(cams, class_mask, size)
+    ``fg_thr`` (``rule=None``; a split-level rule's thresholds arrive here as fixed numbers).
+
+    ``floors`` (K,) raise the per-image cut ``t`` per class (``agreement_otsu``): class k is labelled from
+    ``t_k = max(t, floors[k])`` up, background below ``bg_ratio t_k``; ``fg`` is then the (H, W) map of each
+    pixel's own ``t_k``, ``bg`` the lowest ``bg_ratio t_k`` of the image's classes."""
+    full, scores, cls = _score_map(cams, class_mask, size)
     bg_n, fg_n = bg_thr, fg_thr
     if rule is not None:
         bg_t, fg_t = image_thresholds(scores[None], rule, bg_thr, fg_thr)
         bg_n, fg_n = float(bg_t[0]), float(fg_t[0])
-    return cams_to_pseudo_labels(full, class_mask, bg_n, fg_n)[0], scores, bg_n, fg_n
+    if floors is None:
+        return cams_to_pseudo_labels(full, class_mask, bg_n, fg_n)[0], scores, bg_n, fg_n
+    bg_ratio = parse_threshold_rule(rule)[1]
+    fg_k = floors.to(full.device, torch.float32).clamp(min=fg_n)[None]  # (1, K)
+    label = cams_to_pseudo_labels(full, class_mask, bg_ratio * fg_k, fg_k)[0]
+    present = fg_k[0][class_mask[0].bool()]
+    bg_low = bg_ratio * float(present.min()) if present.numel() else bg_n
+    return label, scores, bg_low, fg_k[0][cls - 1]
+
+
+def _defective_batches(inferencer: CAMInferencer, dataset, batch_size: int, num_workers: int, progress: bool,
+                       desc: str):
+    """Yield the CAM batches of this rank's share of the defective images of ``dataset`` (images that do not load
+    are left out here: the generation pass names or skips them)."""
+    rank, world_size = get_dist_info()
+    indices = [i for i in range(rank, len(dataset), world_size) if len(dataset.get_data_info(i)['gt_label'])]
+    loader = DataLoader(_SkippingDataset(dataset, indices), batch_size=batch_size, shuffle=False,
+                        num_workers=num_workers, collate_fn=_collate)
+    if progress and rank == 0:
+        from tqdm import tqdm
+        loader = tqdm(loader, desc=desc, unit='batch')
+    for batch in loader:
+        samples = [sample for _, sample, error in batch if error is None]
+        if samples:
+            yield inferencer(pseudo_collate(samples))
+
+
+def class_floor_thresholds(inferencer: CAMInferencer, dataset, rule: dict, batch_size: int, num_workers: int = 0,
+                           progress: bool = True) -> Dict[str, Dict[str, Optional[float]]]:
+    """The per-class floors of ``agreement_otsu`` (:mod:`mmwsss.cam.threshold_rules`) from every defective image
+    of ``dataset``: ``{'class_floors': {class: floor}, 'agreement_iou': {class: pooled IoU at that floor}}``.
+
+    One CAM pass: each image's refined and raw maps at the image's own size, their per-image Otsu cuts, and
+    how their class regions agree at every floor of :data:`FLOOR_GRID` (:func:`agreement_counts`); the counts
+    are pooled over the split (gathered across ranks: every rank gets the same floors). Images that do not
+    load are left out. A setting without a raw map (no refinement: ``inferencer.labels_by_agreement`` is False)
+    has nothing to agree with: every floor is 0 (per-image Otsu) and the IoU None, without a pass.
+    """
+    _, _, bins = parse_threshold_rule(rule)
+    classes = list(dataset.metainfo['classes'])
+    if not inferencer.labels_by_agreement:
+        return dict(class_floors={c: 0.0 for c in classes}, agreement_iou={c: None for c in classes})
+    floors = torch.tensor(FLOOR_GRID)
+    counts = torch.zeros(len(classes), len(FLOOR_GRID), 2, dtype=torch.long)
+    for out in _defective_batches(inferencer, dataset, batch_size, num_workers, progress,
+                                  f'agreement_otsu floors ({inferencer.name})'):
+        for n, s in enumerate(out.data_samples):
+            size, mask = tuple(s.ori_shape), out.class_mask[n:n + 1]
+            _, score, label = _score_map(out.cams[n:n + 1], mask, size)
+            _, raw_score, raw_label = _score_map(out.raw_cams[n:n + 1], mask, size)
+            counts += agreement_counts(score[None], label[None], otsu_thresholds(score[None], bins), raw_score[None],
+                                       raw_label[None], otsu_thresholds(raw_score[None], bins), len(classes),
+                                       floors).cpu()
+    counts = sum(all_gather_object(counts))
+    index, iou = best_agreement(counts)
+    return dict(class_floors={c: FLOOR_GRID[int(i)] for c, i in zip(classes, index)},
+                agreement_iou={c: round(float(v), 4) for c, v in zip(classes, iou)})
 
 
 def split_rule_thresholds(inferencer: CAMInferencer, dataset, rule: dict, batch_size: int, num_workers: int = 0,
@@ -203,19 +268,9 @@ def split_rule_thresholds(inferencer: CAMInferencer, dataset, rule: dict, batch_
     here (the generation pass names or skips them).
     """
     kind, bg_ratio, bins = parse_threshold_rule(rule)
-    rank, world_size = get_dist_info()
-    indices = [i for i in range(rank, len(dataset), world_size) if len(dataset.get_data_info(i)['gt_label'])]
-    loader = DataLoader(_SkippingDataset(dataset, indices), batch_size=batch_size, shuffle=False,
-                        num_workers=num_workers, collate_fn=_collate)
-    if progress and rank == 0:
-        from tqdm import tqdm
-        loader = tqdm(loader, desc=f'{kind} thresholds ({inferencer.name})', unit='batch')
     hists: Dict[str, List[Tensor]] = dict(cams=[], raw_cams=[])
-    for batch in loader:
-        samples = [sample for _, sample, error in batch if error is None]
-        if not samples:
-            continue
-        out = inferencer(pseudo_collate(samples))
+    for out in _defective_batches(inferencer, dataset, batch_size, num_workers, progress,
+                                  f'{kind} thresholds ({inferencer.name})'):
         for key, maps in (('cams', out.cams), ('raw_cams', out.raw_cams)):
             if maps is None:
                 continue
@@ -233,7 +288,7 @@ def split_rule_thresholds(inferencer: CAMInferencer, dataset, rule: dict, batch_
     return thresholds
 
 
-def _recorded_split_thresholds(manifest_path: str) -> Optional[Dict[str, List[float]]]:
+def _recorded_split_thresholds(manifest_path: str) -> Optional[Dict[str, Union[List[float], Dict[str, float]]]]:
     """The split-level thresholds an earlier run of the same settings recorded (resume keeps its labels
     consistent with them), or None."""
     if not osp.isfile(manifest_path):
@@ -260,7 +315,9 @@ def _generate_pseudo_labels(cfg: Config,
     image is all background and classes absent from the image label never appear. CAM settings default to
     ``cfg.cam``; ``cam.threshold_rule`` replaces the fixed numbers by a GT-free rule: per image (``otsu``), or
     per split (``median_otsu``: one pass over the defective images first, :func:`split_rule_thresholds`; the
-    numbers go to the manifest as ``split_thresholds`` and a resumed run reuses them).
+    numbers go to the manifest as ``split_thresholds`` and a resumed run reuses them), or per image with a
+    floor per class (``agreement_otsu``: the floors come from that first pass, :func:`class_floor_thresholds`,
+    and are recorded the same way).
 
     Distributed (``torchrun`` / ``--launcher pytorch``, mmengine dist initialized): rank ``r`` of ``W`` takes
     the images ``r, r + W, ...`` and writes only those files; rank 0 merges the per-rank CSVs and writes the
@@ -307,6 +364,7 @@ def _generate_pseudo_labels(cfg: Config,
     manifest_path = osp.join(out_dir, 'manifest.json')
     check_settings_manifest(out_dir, setting, resume)
     split_thresholds = _recorded_split_thresholds(manifest_path) if split_rule and resume else None
+    barrier()  # every rank has read what an earlier run recorded before rank 0 rewrites the manifest
     if rank == 0:  # written before the first label, so an interrupted run is checked on resume too
         atomic_write_text(manifest_path, json.dumps(dict(setting, status='incomplete'), indent=2))
     barrier()
@@ -324,9 +382,10 @@ def _generate_pseudo_labels(cfg: Config,
     check_checkpoint_classes(model, classes, checkpoint)
     inferencer = CAMInferencer(model, cfg, method)
     batch_size = batch_size or loader_cfg.get('batch_size', 16)
+    floor_rule = split_rule and parse_threshold_rule(rule)[0] in CLASS_FLOOR_RULES
     if split_rule and split_thresholds is None:  # one pass over the defective images before the first label
-        split_thresholds = split_rule_thresholds(inferencer, dataset, rule, batch_size,
-                                                 loader_cfg.get('num_workers', 0), progress)
+        first_pass = class_floor_thresholds if floor_rule else split_rule_thresholds
+        split_thresholds = first_pass(inferencer, dataset, rule, batch_size, loader_cfg.get('num_workers', 0), progress)
     if split_rule:
         setting_out = dict(setting, split_thresholds=split_thresholds)
         if rank == 0:
@@ -335,6 +394,10 @@ def _generate_pseudo_labels(cfg: Config,
         setting = setting_out
     thr = split_thresholds or {}
     label_rule = None if split_rule else rule
+    floors = None
+    if floor_rule:  # per-image Otsu, each class cut no lower than its floor
+        label_rule = dict(rule, type='otsu')
+        floors = torch.tensor([thr['class_floors'][c] for c in classes])
     bg_thr, fg_thr = thr.get('cams', (bg_thr, fg_thr))
     raw_bg, raw_fg = thr.get('raw_cams', (bg_thr, fg_thr))
     loader = DataLoader(_SkippingDataset(dataset, todo), batch_size=batch_size,
@@ -367,10 +430,11 @@ def _generate_pseudo_labels(cfg: Config,
             cams, class_mask, samples = batch.cams, batch.class_mask, batch.data_samples
             for n, s in enumerate(samples):
                 label, scores, bg_n, fg_n = _label_image(cams[n:n + 1], class_mask[n:n + 1], tuple(s.ori_shape),
-                                                         label_rule, bg_thr, fg_thr)
+                                                         label_rule, bg_thr, fg_thr, floors)
                 if batch.raw_cams is not None:  # refine.labels='agree': keep what the raw map's labels agree with
                     label = agreement_labels(label, _label_image(batch.raw_cams[n:n + 1], class_mask[n:n + 1],
-                                                                 tuple(s.ori_shape), label_rule, raw_bg, raw_fg)[0])
+                                                                 tuple(s.ori_shape), label_rule, raw_bg, raw_fg,
+                                                                 floors)[0])
                 name = pseudo_label_name(s.img_path)
                 atomic_write_png(osp.join(out_dir, name), label.cpu().numpy())
                 n_px = float(label.numel())

@@ -18,25 +18,38 @@ def cams_to_pseudo_labels(cams: Tensor, class_mask: Tensor, bg_thr: Union[float,
     Args:
         cams: (N, K, H, W) maps in [0, 1].
         class_mask: (N, K) bool image-level labels.
-        bg_thr, fg_thr: thresholds with ``0 <= bg_thr <= fg_thr <= 1`` (equal = no ignore band): numbers, or
-            (N,) tensors of per-image thresholds (:mod:`mmwsss.cam.threshold_rules`).
+        bg_thr, fg_thr: thresholds with ``0 <= bg_thr <= fg_thr <= 1`` (equal = no ignore band): numbers,
+            (N,) tensors of per-image thresholds, or (N, K) per image and class (a pixel is cut at the
+            thresholds of its class ``k*``; :mod:`mmwsss.cam.threshold_rules`).
     Returns:
         (N, H, W) uint8 labels in {0, 1..K, 255}.
     """
-    bg = torch.as_tensor(bg_thr, dtype=torch.float32, device=cams.device).reshape(-1)
-    fg = torch.as_tensor(fg_thr, dtype=torch.float32, device=cams.device).reshape(-1)
-    if bool(((bg < 0) | (bg > fg) | (fg > 1)).any()):
-        raise ValueError(f'need 0 <= bg_thr <= fg_thr <= 1, got bg_thr={bg_thr}, fg_thr={fg_thr}')
     if cams.dim() != 4 or class_mask.shape != cams.shape[:2]:
         raise ValueError(f'cams must be (N, K, H, W) and class_mask (N, K); got {tuple(cams.shape)} and '
                          f'{tuple(class_mask.shape)}')
+    n, k = cams.shape[:2]
+    bg, fg = (_per_class(t, n, k, cams.device) for t in (bg_thr, fg_thr))
+    if bool(((bg < 0) | (bg > fg) | (fg > 1)).any()):
+        raise ValueError(f'need 0 <= bg_thr <= fg_thr <= 1, got bg_thr={bg_thr}, fg_thr={fg_thr}')
     mask = class_mask.bool().to(cams.device)
     scores, idx = (cams * mask[:, :, None, None]).max(1)
     labels = (idx + 1).to(torch.uint8)
-    labels[scores < fg[:, None, None]] = IGNORE_INDEX
-    labels[scores < bg[:, None, None]] = 0
+    labels[scores < fg.gather(1, idx.flatten(1)).view_as(scores)] = IGNORE_INDEX
+    labels[scores < bg.gather(1, idx.flatten(1)).view_as(scores)] = 0
     labels[~mask.any(1)] = 0
     return labels
+
+
+def _per_class(thr: Union[float, Tensor], n: int, k: int, device) -> Tensor:
+    """A number, (N,) or (N, K) thresholds -> (N, K) float32."""
+    t = torch.as_tensor(thr, dtype=torch.float32, device=device)
+    if t.dim() == 2:
+        if tuple(t.shape) != (n, k):
+            raise ValueError(f'per-class thresholds must be (N, K) = {(n, k)}, got {tuple(t.shape)}')
+        return t
+    if t.numel() not in (1, n):
+        raise ValueError(f'thresholds must be a number, (N,) = ({n},) or (N, K) = {(n, k)}, got {tuple(t.shape)}')
+    return t.reshape(-1, 1).expand(n, k)
 
 
 def agreement_labels(labels: Tensor, other: Tensor) -> Tensor:

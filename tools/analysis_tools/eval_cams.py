@@ -26,9 +26,11 @@ import mmwsss  # noqa: F401
 from mmwsss.apis import prepare_config
 from mmwsss.apis.cam_inferencer import CAMInferencer
 from mmwsss.apis.pseudo_label_generation import load_classifier
-from mmwsss.cam.threshold_rules import SPLIT_RULES, THRESHOLD_RULES, image_thresholds, score_histograms, split_threshold
+from mmwsss.cam.threshold_rules import (CLASS_FLOOR_RULES, FLOOR_GRID, SPLIT_RULES, THRESHOLD_RULES, agreement_counts,
+                                        best_agreement, image_thresholds, otsu_thresholds, score_histograms,
+                                        split_threshold)
 from mmwsss.datasets.layout import read_image
-from mmwsss.evaluation import BinnedConfusion, ThresholdSweep
+from mmwsss.evaluation import BinnedConfusion, FloorSweep, ThresholdSweep
 from mmwsss.evaluation.segmentation_scores import confusion_matrix, iou_from_confusion, summarize_iou
 from mmwsss.utils import add_debug_flag, atomic_write_png, atomic_write_text, cfg_options_action, cli_main
 from mmwsss.visualization.panels import colorize, default_palette, heatmap
@@ -48,7 +50,9 @@ def parse_args():
                         choices=[r for r in THRESHOLD_RULES if r != 'fixed'] + list(SPLIT_RULES),
                         help='GT-free threshold rules scored beside the oracle (GT-swept) threshold: per image '
                         f'({", ".join(r for r in THRESHOLD_RULES if r != "fixed")}) or one per split '
-                        f'({", ".join(SPLIT_RULES)})')
+                        f'({", ".join(r for r in SPLIT_RULES if r not in CLASS_FLOOR_RULES)}) or per image with a '
+                        f'floor per class ({", ".join(CLASS_FLOOR_RULES)}; the floors from the raw and refined '
+                        'maps of the same pass)')
     parser.add_argument('--max-images', type=int, help='first N images of the split (all by default)')
     parser.add_argument('--defective-only', action='store_true', help='score defective images only')
     parser.add_argument('--gallery', type=int, default=6, help='images in the overlay gallery')
@@ -91,7 +95,11 @@ def run(args, cfg):
         inferencer = CAMInferencer(model, cfg, method)
         sweep = ThresholdSweep(len(class_names), args.thresholds)
         image_rules = [r for r in args.rules if r not in SPLIT_RULES]
-        split_rules = [r for r in args.rules if r in SPLIT_RULES]
+        split_rules = [r for r in args.rules if r in SPLIT_RULES and r not in CLASS_FLOOR_RULES]
+        floor_rule = any(r in CLASS_FLOOR_RULES for r in args.rules)
+        floors = torch.tensor(FLOOR_GRID)
+        floor_sweep = FloorSweep(len(class_names), FLOOR_GRID)
+        agreement = torch.zeros(len(class_names) - 1, len(FLOOR_GRID), 2, dtype=torch.long)
         rule_cm = {r: torch.zeros(len(class_names), len(class_names), dtype=torch.long) for r in image_rules}
         binned, histograms = BinnedConfusion(len(class_names)), []
         loader = DataLoader(Subset(dataset, indices), batch_size=args.batch_size, collate_fn=pseudo_collate)
@@ -108,9 +116,7 @@ def run(args, cfg):
                 gt = torch.from_numpy(read_image(osp.join(seg_dir, stem + '.png')))
                 sweep.update(cams[n], mask[n], gt)
                 if args.rules:  # the map at the image's size, as pseudo-label generation thresholds it
-                    full = torch.nn.functional.interpolate(cams[n:n + 1].float(), size=tuple(gt.shape),
-                                                           mode='bilinear', align_corners=False)[0]
-                    score, arg = (full * mask[n, :, None, None]).max(0)
+                    score, arg = score_and_class(cams[n:n + 1], mask[n], gt.shape)
                     for rule in image_rules:
                         _, cut = image_thresholds(score[None], dict(type=rule, bg_ratio=1.0), 0.0, 0.0)
                         pred = torch.where(score >= cut[0], arg + 1, torch.zeros_like(arg))
@@ -118,6 +124,14 @@ def run(args, cfg):
                     if split_rules:  # one threshold for the split, known after the last image
                         binned.update(score, arg + 1, gt)
                         histograms.append(score_histograms(score[None]).cpu())
+                    if floor_rule:  # floors per class, known after the last image
+                        cut = otsu_thresholds(score[None])
+                        floor_sweep.update(score, arg + 1, float(cut[0]), gt)
+                        if batch.raw_cams is not None:
+                            raw_score, raw_arg = score_and_class(batch.raw_cams[n:n + 1], mask[n], gt.shape)
+                            agreement += agreement_counts(score[None], arg[None] + 1, cut, raw_score[None],
+                                                          raw_arg[None] + 1, otsu_thresholds(raw_score[None]),
+                                                          len(class_names) - 1, floors).cpu()
                 idx = indices[pos]
                 if idx in gallery:
                     up = torch.nn.functional.interpolate(cams[n:n + 1], size=tuple(gt.shape), mode='bilinear',
@@ -131,12 +145,19 @@ def run(args, cfg):
         summary['gt_free'] = {}
         split_thr = {r: split_threshold(r, torch.cat(histograms)) for r in split_rules if histograms}
         rule_cm.update({r: binned.confusion(t) for r, t in split_thr.items()})
+        class_floors = {}
+        if floor_rule:
+            index, _ = best_agreement(agreement)
+            class_floors = {c: FLOOR_GRID[int(i)] for c, i in zip(class_names[1:], index)}
+            rule_cm.update({r: floor_sweep.confusion_at(index) for r in CLASS_FLOOR_RULES if r in args.rules})
         for rule, cm in rule_cm.items():
             scores = summarize_iou(iou_from_confusion(cm), class_names)
             best = summary[args.select]
             scores['ratio_to_oracle'] = round(scores[args.select] / best, 4) if best else None
             if rule in split_thr:
                 scores['threshold'] = round(split_thr[rule], 4)
+            if rule in CLASS_FLOOR_RULES:
+                scores['class_floors'] = class_floors
             summary['gt_free'][rule] = scores
         results[method] = summary
         write_tables(args, class_names, results)  # after every method: a long run keeps what it measured
@@ -144,6 +165,13 @@ def run(args, cfg):
               f"defect-mIoU {summary['defect_miou']:.3f}  {summary['seconds_per_image'] * 1000:.1f} ms/img")
     print(write_tables(args, class_names, results))
     write_gallery(args, dataset, class_names, gallery)
+
+
+def score_and_class(cams, mask, size):
+    """(1, K, h, w) maps of one image, its (K,) class mask -> ``(score, class)`` (H, W) at ``size``: the max over
+    the image's classes and its index (0..K-1)."""
+    full = torch.nn.functional.interpolate(cams.float(), size=tuple(size), mode='bilinear', align_corners=False)[0]
+    return (full * mask[:, None, None]).max(0)
 
 
 def write_tables(args, class_names, results) -> str:
@@ -162,6 +190,8 @@ def write_tables(args, class_names, results) -> str:
                      f"{r['defect_miou']:.3f} | {cells(r)} | {r['seconds_per_image'] * 1000:.1f} |")
         for rule, g in r.get('gt_free', {}).items():
             where = f"one per split, {g['threshold']:.2f}" if 'threshold' in g else 'per image'
+            if 'class_floors' in g:
+                where = 'per image, floors ' + '/'.join(f'{f:.2f}' for f in g['class_floors'].values())
             lines.append(f"| {m} | {rule} {where} (no GT; {g['ratio_to_oracle']:.2f}x oracle) | {g['miou']:.3f} | "
                          f"{g['defect_miou']:.3f} | {cells(g)} | |")
     atomic_write_text(osp.join(args.out_dir, 'cam_eval.md'), '\n'.join(lines) + '\n')
