@@ -157,6 +157,22 @@ def test_fusion_settings_guard_resume(cls_cfg, tmp_path):
     assert baseline['fusion'] is None  # baselines do not use the neck's fusion
 
 
+def assert_resume_reuses_the_first_pass(monkeypatch, first_pass, cfg, model, out, stem, manifest):
+    """Delete one label and resume: the recorded ``split_thresholds`` are reused (``first_pass`` must not run)
+    and the label comes back byte for byte."""
+    import mmwsss.apis.pseudo_label_generation as gen
+    reference = cv2.imread(osp.join(out, stem + '.png'), cv2.IMREAD_UNCHANGED)
+    os.remove(osp.join(out, stem + '.png'))
+
+    def no_second_pass(*args, **kwargs):
+        raise AssertionError(f'a resumed run must reuse the recorded thresholds, not call {first_pass}')
+
+    monkeypatch.setattr(gen, first_pass, no_second_pass)
+    again = gen.generate_pseudo_labels(cfg, None, out, model=model, progress=False)
+    assert again['written'] == 1 and again['split_thresholds'] == manifest['split_thresholds']
+    assert np.array_equal(cv2.imread(osp.join(out, stem + '.png'), cv2.IMREAD_UNCHANGED), reference)
+
+
 def test_split_rule_labels_cut_every_image_at_the_median_otsu_and_resume_reuses_it(cls_cfg, tmp_path, monkeypatch):
     """``median_otsu``: one threshold for the split, the median of the defective images' own Otsu cuts of their
     score maps (at image size); labels are the class from that cut up, 0 below half of it, 255 between; the
@@ -193,16 +209,7 @@ def test_split_rule_labels_cut_every_image_at_the_median_otsu_and_resume_reuses_
         defect = (label != 0) & (label != 255)
         assert torch.equal(defect, score >= fg) and torch.equal(label == 0, score < fg / 2), stem
 
-    reference = cv2.imread(osp.join(out, stem + '.png'), cv2.IMREAD_UNCHANGED)
-    os.remove(osp.join(out, stem + '.png'))
-
-    def no_second_pass(*args, **kwargs):
-        raise AssertionError('a resumed run must reuse the recorded split thresholds')
-
-    monkeypatch.setattr(gen, 'split_rule_thresholds', no_second_pass)
-    again = gen.generate_pseudo_labels(cls_cfg, None, out, model=model, progress=False)
-    assert again['written'] == 1 and again['split_thresholds'] == manifest['split_thresholds']
-    assert np.array_equal(cv2.imread(osp.join(out, stem + '.png'), cv2.IMREAD_UNCHANGED), reference)
+    assert_resume_reuses_the_first_pass(monkeypatch, 'split_rule_thresholds', cls_cfg, model, out, stem, manifest)
 
 
 def test_threshold_rule_validation_names_split_rules():
@@ -260,16 +267,7 @@ def test_agreement_otsu_records_class_floors_cuts_each_class_at_its_floor_and_re
     assert checked > 0
 
     stem = osp.basename(batch.data_samples[0].img_path)[:-4]
-    reference = cv2.imread(osp.join(out, stem + '.png'), cv2.IMREAD_UNCHANGED)
-    os.remove(osp.join(out, stem + '.png'))
-
-    def no_second_pass(*args, **kwargs):
-        raise AssertionError('a resumed run must reuse the recorded class floors')
-
-    monkeypatch.setattr(gen, 'class_floor_thresholds', no_second_pass)
-    again = gen.generate_pseudo_labels(cls_cfg, None, out, model=model, progress=False)
-    assert again['written'] == 1 and again['split_thresholds'] == manifest['split_thresholds']
-    assert np.array_equal(cv2.imread(osp.join(out, stem + '.png'), cv2.IMREAD_UNCHANGED), reference)
+    assert_resume_reuses_the_first_pass(monkeypatch, 'class_floor_thresholds', cls_cfg, model, out, stem, manifest)
     monkeypatch.undo()
 
     plain, floored = str(tmp_path / 'otsu'), str(tmp_path / 'gradcam_floored')

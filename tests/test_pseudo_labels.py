@@ -193,15 +193,15 @@ def test_agreement_counts_equal_a_brute_force_count_at_every_floor():
             assert counts[k - 1, ti].tolist() == [int((a & b).sum()), int((a | b).sum())], (f, k)
 
 
-def test_label_image_cuts_each_class_at_its_floor_with_its_own_band():
-    """Cut t = 0.2 (rule 'fixed', bg_ratio 0.5), floors 0 / 0.6: class 1 is labelled from 0.2, background below
-    0.1; class 2 from 0.6, background below 0.3. Scores .9 .15 .05 (class 1) and .45 .8 (class 2):
-    labels 1, 255, 0, 255, 2; the returned fg is each pixel's own cut, bg the lowest band of the image's classes."""
+def test_label_image_raises_each_class_cut_to_its_floor_and_keeps_the_background_cut():
+    """Cut t = 0.2 (rule 'fixed', bg_ratio 0.5), floors 0 / 0.6: class 1 is labelled from 0.2, class 2 from 0.6;
+    background stays below 0.1 for both (a floor makes pixels "don't know", never background). Scores .9 .15 .05
+    (class 1) and .45 .08 .8 (class 2): labels 1, 255, 0, 255, 0, 2; the returned fg is each pixel's own cut."""
     from mmwsss.apis.pseudo_label_generation import _label_image
-    cams = torch.tensor([[[[0.9, 0.15, 0.05, 0.0, 0.0]], [[0.0, 0.0, 0.0, 0.45, 0.8]]]])
+    cams = torch.tensor([[[[0.9, 0.15, 0.05, 0.0, 0.0, 0.0]], [[0.0, 0.0, 0.0, 0.45, 0.08, 0.8]]]])
     mask = torch.tensor([[True, True]])
-    label, scores, bg, fg = _label_image(cams, mask, (1, 5), dict(type='fixed', bg_ratio=0.5), 0.1, 0.2,
+    label, scores, bg, fg = _label_image(cams, mask, (1, 6), dict(type='fixed', bg_ratio=0.5), 0.1, 0.2,
                                          torch.tensor([0.0, 0.6]))
-    assert label.tolist() == [[1, 255, 0, 255, 2]]
-    assert bg == pytest.approx(0.1) and fg[0].tolist() == pytest.approx([0.2, 0.2, 0.2, 0.6, 0.6])
-    assert scores[0].tolist() == pytest.approx([0.9, 0.15, 0.05, 0.45, 0.8])
+    assert label.tolist() == [[1, 255, 0, 255, 0, 2]]
+    assert bg == pytest.approx(0.1) and fg[0].tolist() == pytest.approx([0.2, 0.2, 0.2, 0.6, 0.6, 0.6])
+    assert scores[0].tolist() == pytest.approx([0.9, 0.15, 0.05, 0.45, 0.08, 0.8])

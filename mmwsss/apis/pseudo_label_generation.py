@@ -188,9 +188,9 @@ def _label_image(cams: Tensor, class_mask: Tensor, size: Tuple[int, int], rule: 
     thresholded by a per-image ``rule`` on the image's own score map (no GT) or by the fixed ``bg_thr`` /
     ``fg_thr`` (``rule=None``; a split-level rule's thresholds arrive here as fixed numbers).
 
-    ``floors`` (K,) raise the per-image cut ``t`` per class (``agreement_otsu``): class k is labelled from
-    ``t_k = max(t, floors[k])`` up, background below ``bg_ratio t_k``; ``fg`` is then the (H, W) map of each
-    pixel's own ``t_k``, ``bg`` the lowest ``bg_ratio t_k`` of the image's classes."""
+    ``floors`` (K,) raise the per-image defect cut ``t`` per class (``agreement_otsu``): class k is labelled from
+    ``t_k = max(t, floors[k])`` up; background stays below the rule's ``bg`` (a floor turns defect pixels into
+    255, "don't know", never into background); ``fg`` is then the (H, W) map of each pixel's own ``t_k``."""
     full, scores, cls = _score_map(cams, class_mask, size)
     bg_n, fg_n = bg_thr, fg_thr
     if rule is not None:
@@ -198,12 +198,8 @@ def _label_image(cams: Tensor, class_mask: Tensor, size: Tuple[int, int], rule: 
         bg_n, fg_n = float(bg_t[0]), float(fg_t[0])
     if floors is None:
         return cams_to_pseudo_labels(full, class_mask, bg_n, fg_n)[0], scores, bg_n, fg_n
-    bg_ratio = parse_threshold_rule(rule)[1]
     fg_k = floors.to(full.device, torch.float32).clamp(min=fg_n)[None]  # (1, K)
-    label = cams_to_pseudo_labels(full, class_mask, bg_ratio * fg_k, fg_k)[0]
-    present = fg_k[0][class_mask[0].bool()]
-    bg_low = bg_ratio * float(present.min()) if present.numel() else bg_n
-    return label, scores, bg_low, fg_k[0][cls - 1]
+    return cams_to_pseudo_labels(full, class_mask, bg_n, fg_k)[0], scores, bg_n, fg_k[0][cls - 1]
 
 
 def _defective_batches(inferencer: CAMInferencer, dataset, batch_size: int, num_workers: int, progress: bool,

@@ -22,7 +22,10 @@ Split-level rules (one ``t`` for every image of a split, as the oracle threshold
 A per-class rule for the settings that label by agreement of the raw and the refined map
 (``refine=dict(labels='agree')``, the RA-CAM default):
 
-* ``agreement_otsu``: per-image Otsu, raised to a floor per class: ``t_k(image) = max(otsu(s), f_k)``. The floor
+* ``agreement_otsu``: per-image Otsu, the defect cut raised to a floor per class: ``t_k(image) = max(otsu(s),
+  f_k)``, the background cut kept at ``bg_ratio otsu(s)`` (pixels between are 255: a floor turns defect pixels
+  into "don't know", never into background; raising both cuts taught the synthetic segmenter that faint pits
+  are background, docs/results.md (l)). The floor
   ``f_k`` is the value of :data:`FLOOR_GRID` at which the two maps agree best on class ``k``, pooled over the
   split's defective images: ``f_k = argmax_f sum |A^k_f & B^k_f| / sum |A^k_f | B^k_f|`` with
   ``A^k_f = {s_refined >= max(otsu(s_refined), f)} & {argmax = k}`` and ``B^k_f`` the same for the raw map
@@ -30,8 +33,7 @@ A per-class rule for the settings that label by agreement of the raw and the ref
   of a map whose defect covers 0.2 % of the image falls in the wide low-score halo, where the two maps
   disagree; the floor lifts the cut to where they agree again, and stays at 0 for classes whose Otsu regions
   already agree. A setting with one map (no refinement, e.g. Grad-CAM) has nothing to agree with: every floor
-  is 0. Measured (docs/results.md, session (l)): MTD labels 0.224 -> 0.253 defect-mIoU (blowhole labels 4.5x ->
-  2.5x their GT area), but worse synthetic segmenters in two seeds: an option, not the default.
+  is 0. Measured in docs/results.md, session (l).
 
 The pseudo-label band is then ``fg = t`` (defect from the cut up) and ``bg = bg_ratio * t`` (background below;
 pixels between are 255, "don't know"). ``cam.threshold_rule=dict(type='otsu', bg_ratio=0.5)`` in a pipeline
