@@ -8,7 +8,6 @@ from typing import Dict, List, Optional, Tuple, Union
 
 import cv2
 import torch
-import torch.nn.functional as F
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.dist import all_gather_object, barrier, get_dist_info
@@ -17,7 +16,7 @@ from mmpretrain.registry import DATASETS
 from torch import Tensor
 from torch.utils.data import DataLoader
 
-from mmwsss.cam import agreement_labels, cams_to_pseudo_labels
+from mmwsss.cam import agreement_labels, cams_to_pseudo_labels, score_map
 from mmwsss.cam.pseudo_labels import IGNORE_INDEX
 from mmwsss.cam.threshold_rules import (CLASS_FLOOR_RULES, FLOOR_GRID, agreement_counts, best_agreement,
                                         image_thresholds, is_split_rule, otsu_thresholds, parse_threshold_rule,
@@ -174,14 +173,6 @@ def _is_finished(out_dir: str, row: Optional[dict]) -> bool:
     return label is not None and label.shape == shape
 
 
-def _score_map(cams: Tensor, class_mask: Tensor, size: Tuple[int, int]) -> Tuple[Tensor, Tensor, Tensor]:
-    """One image's (1, K, h, w) maps -> ``(maps (1, K, H, W) at size, score (H, W), class (H, W) long in 1..K)``:
-    the max over the image's classes (what the thresholds cut) and which class it is."""
-    full = F.interpolate(cams, size=size, mode='bilinear', align_corners=False)
-    score, idx = (full[0] * class_mask[0, :, None, None]).max(0)
-    return full, score, idx + 1
-
-
 def _label_image(cams: Tensor, class_mask: Tensor, size: Tuple[int, int], rule: Optional[dict], bg_thr: float,
                  fg_thr: float, floors: Optional[Tensor] = None) -> Tuple[Tensor, Tensor, float, Union[float, Tensor]]:
     """One image's (1, K, h, w) maps at ``size`` -> ``(label (H, W), scores (H, W), bg, fg)``: the maps resized,
@@ -191,7 +182,7 @@ def _label_image(cams: Tensor, class_mask: Tensor, size: Tuple[int, int], rule: 
     ``floors`` (K,) raise the per-image defect cut ``t`` per class (``agreement_otsu``): class k is labelled from
     ``t_k = max(t, floors[k])`` up; background stays below the rule's ``bg`` (a floor turns defect pixels into
     255, "don't know", never into background); ``fg`` is then the (H, W) map of each pixel's own ``t_k``."""
-    full, scores, cls = _score_map(cams, class_mask, size)
+    full, scores, cls = score_map(cams, class_mask, size)
     bg_n, fg_n = bg_thr, fg_thr
     if rule is not None:
         bg_t, fg_t = image_thresholds(scores[None], rule, bg_thr, fg_thr)
@@ -240,8 +231,8 @@ def class_floor_thresholds(inferencer: CAMInferencer, dataset, rule: dict, batch
                                   f'agreement_otsu floors ({inferencer.name})'):
         for n, s in enumerate(out.data_samples):
             size, mask = tuple(s.ori_shape), out.class_mask[n:n + 1]
-            _, score, label = _score_map(out.cams[n:n + 1], mask, size)
-            _, raw_score, raw_label = _score_map(out.raw_cams[n:n + 1], mask, size)
+            _, score, label = score_map(out.cams[n:n + 1], mask, size)
+            _, raw_score, raw_label = score_map(out.raw_cams[n:n + 1], mask, size)
             counts += agreement_counts(score[None], label[None], otsu_thresholds(score[None], bins), raw_score[None],
                                        raw_label[None], otsu_thresholds(raw_score[None], bins), len(classes),
                                        floors).cpu()
@@ -271,7 +262,7 @@ def split_rule_thresholds(inferencer: CAMInferencer, dataset, rule: dict, batch_
             if maps is None:
                 continue
             for n, s in enumerate(out.data_samples):
-                score = _score_map(maps[n:n + 1], out.class_mask[n:n + 1], tuple(s.ori_shape))[1]
+                score = score_map(maps[n:n + 1], out.class_mask[n:n + 1], tuple(s.ori_shape))[1]
                 hists[key].append(score_histograms(score[None], bins).cpu())
     mine = {k: torch.cat(v) if v else torch.zeros(0, bins) for k, v in hists.items()}
     gathered = all_gather_object(mine)

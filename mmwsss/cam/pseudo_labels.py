@@ -1,10 +1,20 @@
 """CAMs + image-level labels -> pseudo-label masks (batched, pure torch)."""
-from typing import Union
+from typing import Tuple, Union
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 IGNORE_INDEX = 255
+
+
+def score_map(cams: Tensor, class_mask: Tensor, size: Tuple[int, int]) -> Tuple[Tensor, Tensor, Tensor]:
+    """One image's (1, K, h, w) maps and (1, K) class mask -> ``(maps (1, K, H, W) at size, score (H, W), class
+    (H, W) long in 1..K)``: the maps resized (bilinear), the max over the image's classes (what the thresholds
+    cut) and which class it is."""
+    full = F.interpolate(cams, size=tuple(size), mode='bilinear', align_corners=False)
+    score, idx = (full[0] * class_mask[0, :, None, None]).max(0)
+    return full, score, idx + 1
 
 
 def cams_to_pseudo_labels(cams: Tensor, class_mask: Tensor, bg_thr: Union[float, Tensor],

@@ -26,6 +26,7 @@ import mmwsss  # noqa: F401
 from mmwsss.apis import prepare_config
 from mmwsss.apis.cam_inferencer import CAMInferencer
 from mmwsss.apis.pseudo_label_generation import load_classifier
+from mmwsss.cam import score_map
 from mmwsss.cam.threshold_rules import (CLASS_FLOOR_RULES, FLOOR_GRID, SPLIT_RULES, THRESHOLD_RULES, agreement_counts,
                                         best_agreement, image_thresholds, otsu_thresholds, score_histograms,
                                         split_threshold)
@@ -116,21 +117,22 @@ def run(args, cfg):
                 gt = torch.from_numpy(read_image(osp.join(seg_dir, stem + '.png')))
                 sweep.update(cams[n], mask[n], gt)
                 if args.rules:  # the map at the image's size, as pseudo-label generation thresholds it
-                    score, arg = score_and_class(cams[n:n + 1], mask[n], gt.shape)
+                    _, score, label = score_map(cams[n:n + 1].float(), mask[n:n + 1], gt.shape)
                     for rule in image_rules:
                         _, cut = image_thresholds(score[None], dict(type=rule, bg_ratio=1.0), 0.0, 0.0)
-                        pred = torch.where(score >= cut[0], arg + 1, torch.zeros_like(arg))
+                        pred = torch.where(score >= cut[0], label, torch.zeros_like(label))
                         rule_cm[rule] += confusion_matrix(pred.cpu(), gt, len(class_names))
                     if split_rules:  # one threshold for the split, known after the last image
-                        binned.update(score, arg + 1, gt)
+                        binned.update(score, label, gt)
                         histograms.append(score_histograms(score[None]).cpu())
                     if floor_rule:  # floors per class, known after the last image
                         cut = otsu_thresholds(score[None])
-                        floor_sweep.update(score, arg + 1, float(cut[0]), gt)
+                        floor_sweep.update(score, label, float(cut[0]), gt)
                         if batch.raw_cams is not None:
-                            raw_score, raw_arg = score_and_class(batch.raw_cams[n:n + 1], mask[n], gt.shape)
-                            agreement += agreement_counts(score[None], arg[None] + 1, cut, raw_score[None],
-                                                          raw_arg[None] + 1, otsu_thresholds(raw_score[None]),
+                            _, raw_score, raw_label = score_map(batch.raw_cams[n:n + 1].float(), mask[n:n + 1],
+                                                                gt.shape)
+                            agreement += agreement_counts(score[None], label[None], cut, raw_score[None],
+                                                          raw_label[None], otsu_thresholds(raw_score[None]),
                                                           len(class_names) - 1, floors).cpu()
                 idx = indices[pos]
                 if idx in gallery:
@@ -165,13 +167,6 @@ def run(args, cfg):
               f"defect-mIoU {summary['defect_miou']:.3f}  {summary['seconds_per_image'] * 1000:.1f} ms/img")
     print(write_tables(args, class_names, results))
     write_gallery(args, dataset, class_names, gallery)
-
-
-def score_and_class(cams, mask, size):
-    """(1, K, h, w) maps of one image, its (K,) class mask -> ``(score, class)`` (H, W) at ``size``: the max over
-    the image's classes and its index (0..K-1)."""
-    full = torch.nn.functional.interpolate(cams.float(), size=tuple(size), mode='bilinear', align_corners=False)[0]
-    return (full * mask[:, None, None]).max(0)
 
 
 def write_tables(args, class_names, results) -> str:
