@@ -164,6 +164,28 @@ class TestIterativeRefineHook(RunnerTestCase):
         assert 'defect_miou' in hook.history[-1]['pseudo_labels']
         assert osp.isfile(osp.join(hook.label_dir, 'manifest.json'))
 
+    def test_images_of_different_sizes_relabel_at_their_own_size(self):
+        # native-resolution data (MTD: 103-632 px wide): a batch of mixed sizes made SegDataPreProcessor refuse
+        # to stack it ('The image size in a batch should be the same') before the hook batched per size
+        from mmwsss.utils.atomic_io import atomic_write_png
+        names = sorted(os.listdir(osp.join(self.root, 'ann_dir', 'train')))[::2]
+        for name in names:  # every other training image cropped to 48 x 64 (image, GT and round-0 labels)
+            stem = osp.splitext(name)[0]
+            img_path = next(osp.join(self.root, 'img_dir', 'train', f) for f in
+                            os.listdir(osp.join(self.root, 'img_dir', 'train')) if osp.splitext(f)[0] == stem)
+            atomic_write_png(img_path, read_image(img_path)[:48].copy())
+            for folder in (osp.join(self.root, 'ann_dir', 'train'), self.labels0):
+                atomic_write_png(osp.join(folder, name), read_image(osp.join(folder, name))[:48].copy())
+        pipeline = [dict(type='LoadImageFromFile'), dict(type='PackSegInputs')]  # no resize: native size
+        runner = self.build_runner(self._cfg(dict(by_epoch=False, max_iters=3), work='sizes', pipeline=pipeline))
+        runner.train()
+        hook = _hook(runner)
+        assert hook.round == 1
+        for name in os.listdir(self.labels0):
+            expected = read_image(osp.join(self.labels0, name)).shape
+            assert read_image(osp.join(hook.label_dir, name)).shape == expected, name
+        assert sum(read_image(osp.join(hook.label_dir, n)).shape[0] == 48 for n in names) == len(names) == 6
+
     def test_explicit_iters_and_epoch_loop(self):
         # 12 images, batch 4: 3 iterations per epoch; fires after iterations 2 and 5 (not at the final, 6)
         runner = self.build_runner(self._cfg(dict(by_epoch=True, max_epochs=2), iters=[2, 5, 6], interval=None))

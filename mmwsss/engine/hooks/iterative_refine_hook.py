@@ -46,6 +46,22 @@ def find_pseudo_label_dataset(dataset) -> PseudoLabelDataset:
                     f'{type(dataset).__name__}')
 
 
+def predict_by_size(model, items: List[dict]) -> list:
+    """``model.test_step`` over pipeline outputs of any sizes, batched per input size, in input order.
+
+    mmseg's ``SegDataPreProcessor`` stacks a test batch only when every image has the same size (MTD's images do not:
+    103-632 px wide at native resolution), so a chunk is split into one batch per ``inputs`` shape.
+    """
+    groups: Dict[tuple, List[int]] = {}
+    for i, item in enumerate(items):
+        groups.setdefault(tuple(item['inputs'].shape), []).append(i)
+    out = [None] * len(items)
+    for members in groups.values():
+        for i, sample in zip(members, model.test_step(pseudo_collate([items[i] for i in members]))):
+            out[i] = sample
+    return out
+
+
 @HOOKS.register_module()
 class IterativeRefineHook(Hook):
     """Refine the pseudo-labels with the segmenter being trained.
@@ -225,8 +241,7 @@ class IterativeRefineHook(Hook):
             for start in tqdm(starts, desc=f'refine round {new_round}', unit='batch', disable=rank != 0):
                 chunk = indices[start:start + self.batch_size]
                 infos = [dataset.dataset.get_data_info(i) for i in chunk]
-                batch = pseudo_collate([pipeline(dict(img_path=info['img_path'])) for info in infos])
-                samples = model.test_step(batch)
+                samples = predict_by_size(model, [pipeline(dict(img_path=info['img_path'])) for info in infos])
                 for idx, info, sample in zip(chunk, infos, samples):
                     probs = sample.seg_logits.data.softmax(0)[None]
                     old = torch.from_numpy(read_image(dataset.get_data_info(idx)['seg_map_path']).astype(np.int64))
