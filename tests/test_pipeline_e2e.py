@@ -72,9 +72,14 @@ def test_toy_pipeline_end_to_end_and_resume(toy_pipeline_cfg, tmp_path):
     assert 0.0 <= gated['miou'] <= 1.0 and set(gated['defect_iou']) == {'scratch', 'pit', 'stain'}
     assert gated['decision']['path'] == osp.join(work_dir, 'segmenter', 'decision_class_gated.json')
     gated_file = json.load(open(gated['decision']['path']))
-    # the stage's own model: refinement rounds (run after it) do not gate, nor overwrite its file
+    # the stage's own model: refinement rounds (run after it) are gated too, each with its own file
     assert gated_file['checkpoint'] == pipeline.state['stages']['segmenter']['result']['checkpoint']
-    assert not glob.glob(osp.join(work_dir, 'refinement', '*class_gated*'))
+    assert results['rounds'][0]['class_gated'] == gated
+    for r in results['rounds'][1:]:
+        path = osp.join(work_dir, 'refinement', f"decision_class_gated_round_{r['round']}.json")
+        assert r['class_gated']['decision']['path'] == path and 0.0 <= r['class_gated']['miou'] <= 1.0
+        assert json.load(open(path))['checkpoint'] == osp.join(work_dir, 'refinement', f"iter_{2 * r['round']}.pth")
+    assert '| segmenter, round 2, class-gated | test |' in open(osp.join(work_dir, 'results.md')).read()
     gate = gated_file['class_gate']
     assert gate['checkpoint'].endswith('.pth') and gate['recall'] == 0.95  # recall-calibrated by default
     assert gate['mode'] == 'reweight'

@@ -104,6 +104,8 @@ def results_table(results: Dict) -> Tuple[List[str], List[List[str]]]:
     for r in results.get('rounds', [])[1:]:
         rows += [iou_row(f"pseudo-labels, round {r['round']}", 'train', r['pseudo_labels']),
                  iou_row(f"segmenter, round {r['round']}", 'test', r['segmenter'])]
+        if r.get('class_gated'):
+            rows.append(iou_row(f"segmenter, round {r['round']}, class-gated", 'test', r['class_gated']))
     for name, part in (('segmenter', seg), ('fully supervised', results.get('fully_supervised'))):
         img = (part or {}).get('image_level') or {}
         if img:

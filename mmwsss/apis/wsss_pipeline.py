@@ -418,11 +418,12 @@ class WSSSPipeline:
         return dict(backbone_init=init_backbone_from_classifier(cfg, classifier['result']['checkpoint'], key))
 
     def _with_decision(self, key: str, cfg: Config, out: Dict, decision_file: Optional[str] = None,
-                       gated: bool = True) -> Dict:
+                       gated_decision_file: Optional[str] = None) -> Dict:
         """Calibrate the OK / NG decision of a trained segmenter on the val split, then score the test split
         with it: ``out`` gains ``decision`` (also ``decision_file``, default ``<work_dir>/<key>/decision.json``,
-        read by ``tools/predict.py``) and ``summary``; with ``gated`` and ``<key>.class_gate`` also
-        ``class_gated`` (the stage's own model; refinement rounds pass ``gated=False``)."""
+        read by ``tools/predict.py``) and ``summary``; with ``<key>.class_gate`` also ``class_gated``, its decision
+        in ``gated_decision_file`` (default ``<work_dir>/<key>/``:data:`GATED_DECISION_FILE`; refinement rounds
+        write their own, so that the segmenter stage's files stay those of its own model)."""
         decision = self.calibrate_decision(key, out['checkpoint'], decision_file)
         tested = copy.deepcopy(cfg)
         for evaluator in tested.test_evaluator:
@@ -431,10 +432,11 @@ class WSSSPipeline:
         out['metrics'] = self._test_checkpoint(tested, out['checkpoint'])
         out['decision'] = decision
         out['summary'] = self._seg_summary(out['metrics'], self._segmenter_classes())
-        if gated and self.cfg[key].get('class_gate', CLASS_GATE_DEFAULT[key]):
+        if self.cfg[key].get('class_gate', CLASS_GATE_DEFAULT[key]):
             gate = self._classifier_gate(key)
             gated_decision = self.calibrate_decision(
-                key, out['checkpoint'], osp.join(self.work_dir, key, GATED_DECISION_FILE), gate=gate)
+                key, out['checkpoint'], gated_decision_file or osp.join(self.work_dir, key, GATED_DECISION_FILE),
+                gate=gate)
             gated = tta_config(cfg, None, gate=gate)
             for evaluator in gated.test_evaluator:
                 if evaluator.get('type') == 'ImageLevelMetric':
@@ -542,8 +544,9 @@ class WSSSPipeline:
             if relabelled or labels is None:
                 labels = osp.join(label_root, f'round_{r}')
                 scores = self._score_labels(labels)
-            tested = self._with_decision('segmenter', cfg, dict(checkpoint=checkpoint),
-                                         osp.join(cfg.work_dir, f'decision_round_{r}.json'), gated=False)
+            tested = self._with_decision(
+                'segmenter', cfg, dict(checkpoint=checkpoint), osp.join(cfg.work_dir, f'decision_round_{r}.json'),
+                osp.join(cfg.work_dir, f'decision_class_gated_round_{r}.json'))
             out.append(dict(
                 round=r,
                 relabelled=relabelled,
@@ -551,7 +554,8 @@ class WSSSPipeline:
                 checkpoint=checkpoint,
                 pseudo_labels=scores,
                 segmenter=tested['summary'],
-                decision=tested['decision']))
+                decision=tested['decision'],
+                **self._gated_summary(tested)))
         return dict(rounds=out, iters_per_round=per_round)
 
     def stage_fully_supervised(self) -> Dict:
@@ -613,10 +617,12 @@ class WSSSPipeline:
                            **self._gated_summary(st['segmenter']['result'])),
             seconds={k: v['seconds'] for k, v in st.items() if 'seconds' in v})
         rounds = [dict(round=0, pseudo_labels=label_scores(pl['scores']),
-                       segmenter=st['segmenter']['result']['summary'])]
+                       segmenter=st['segmenter']['result']['summary'],
+                       **self._gated_summary(st['segmenter']['result']))]
         for r in st.get('refinement', {}).get('result', {}).get('rounds', []):
             rounds.append(dict(round=r['round'], segmenter=r['segmenter'],
-                               pseudo_labels=label_scores(r['pseudo_labels'])))
+                               pseudo_labels=label_scores(r['pseudo_labels']),
+                               **{k: r[k] for k in ('class_gated', ) if k in r}))
         out['rounds'] = rounds
         full = st.get('fully_supervised', {}).get('result', {}).get('summary')
         if full is not None:
