@@ -170,11 +170,8 @@ class TestIterativeRefineHook(RunnerTestCase):
         from mmwsss.utils.atomic_io import atomic_write_png
         names = sorted(os.listdir(osp.join(self.root, 'ann_dir', 'train')))[::2]
         for name in names:  # every other training image cropped to 48 x 64 (image, GT and round-0 labels)
-            stem = osp.splitext(name)[0]
-            img_path = next(osp.join(self.root, 'img_dir', 'train', f) for f in
-                            os.listdir(osp.join(self.root, 'img_dir', 'train')) if osp.splitext(f)[0] == stem)
-            atomic_write_png(img_path, read_image(img_path)[:48].copy())
-            for folder in (osp.join(self.root, 'ann_dir', 'train'), self.labels0):
+            for folder in (osp.join(self.root, 'img_dir', 'train'), osp.join(self.root, 'ann_dir', 'train'),
+                           self.labels0):
                 atomic_write_png(osp.join(folder, name), read_image(osp.join(folder, name))[:48].copy())
         pipeline = [dict(type='LoadImageFromFile'), dict(type='PackSegInputs')]  # no resize: native size
         runner = self.build_runner(self._cfg(dict(by_epoch=False, max_iters=3), work='sizes', pipeline=pipeline))

@@ -622,7 +622,7 @@ class WSSSPipeline:
         for r in st.get('refinement', {}).get('result', {}).get('rounds', []):
             rounds.append(dict(round=r['round'], segmenter=r['segmenter'],
                                pseudo_labels=label_scores(r['pseudo_labels']),
-                               **{k: r[k] for k in ('class_gated', ) if k in r}))
+                               **({'class_gated': r['class_gated']} if 'class_gated' in r else {})))
         out['rounds'] = rounds
         full = st.get('fully_supervised', {}).get('result', {}).get('summary')
         if full is not None:
