@@ -280,3 +280,27 @@ def test_agreement_otsu_records_class_floors_cuts_each_class_at_its_floor_and_re
         if name.endswith('.png'):
             assert np.array_equal(cv2.imread(osp.join(plain, name), cv2.IMREAD_UNCHANGED),
                                   cv2.imread(osp.join(floored, name), cv2.IMREAD_UNCHANGED)), name
+
+
+def test_contrast_prior_narrows_defect_regions_is_recorded_and_guards_resume(cls_cfg, tiny_synthetic, tmp_path):
+    """``cam.contrast_prior``: every defect pixel it keeps carries the label it had without the prior, the rest of
+    a region becomes background (the 255 band is untouched); the manifest records it and a resume with other
+    prior settings is refused."""
+    model = tiny_model(cls_cfg)
+    plain_dir, prior_dir = str(tmp_path / 'plain'), str(tmp_path / 'prior')
+    generate_pseudo_labels(cls_cfg, None, plain_dir, bg_thr=0.2, fg_thr=0.6, model=model, progress=False)
+    prior = dict(max_area=1.0, kernel=5, quantile=0.9)
+    cls_cfg.cam = dict(cls_cfg.get('cam', {}), contrast_prior=prior)
+    manifest = generate_pseudo_labels(cls_cfg, None, prior_dir, bg_thr=0.2, fg_thr=0.6, model=model, progress=False)
+    assert manifest['contrast_prior'] == prior
+    changed = 0
+    for name, _ in read_image_labels(osp.join(tiny_synthetic, 'image_labels', 'train.txt')):
+        plain, narrowed = (cv2.imread(osp.join(d, name[:-4] + '.png'), cv2.IMREAD_UNCHANGED)
+                           for d in (plain_dir, prior_dir))
+        differ = plain != narrowed
+        assert np.all(narrowed[differ] == 0) and np.all((plain[differ] > 0) & (plain[differ] != 255))
+        changed += int(differ.any())
+    assert changed > 0
+    cls_cfg.cam.contrast_prior = dict(prior, quantile=0.95)
+    with pytest.raises(ValueError, match=r'other settings \(contrast_prior differ'):
+        generate_pseudo_labels(cls_cfg, None, prior_dir, bg_thr=0.2, fg_thr=0.6, model=model, progress=False)

@@ -17,6 +17,7 @@ from torch import Tensor
 from torch.utils.data import DataLoader
 
 from mmwsss.cam import agreement_labels, cams_to_pseudo_labels, score_map
+from mmwsss.cam.contrast_prior import ContrastPrior
 from mmwsss.cam.pseudo_labels import IGNORE_INDEX
 from mmwsss.cam.threshold_rules import (CLASS_FLOOR_RULES, FLOOR_GRID, agreement_counts, best_agreement,
                                         image_thresholds, is_split_rule, otsu_thresholds, parse_threshold_rule,
@@ -55,8 +56,8 @@ def generate_pseudo_labels(cfg: Config, *args, **kwargs) -> Dict:
 CONFIDENCE_CSV = 'confidence.csv'
 CSV_FIELDS = ('image', 'img_path', 'height', 'width', 'classes', 'confidence', 'defect_fraction', 'ignored_fraction')
 # manifest fields that must match for a resumed run to keep earlier files
-SETTING_KEYS = ('method', 'bg_thr', 'fg_thr', 'threshold_rule', 'target_layers', 'settings', 'fusion',
-                'checkpoint_sha256', 'classes')
+SETTING_KEYS = ('method', 'bg_thr', 'fg_thr', 'threshold_rule', 'contrast_prior', 'target_layers', 'settings',
+                'fusion', 'checkpoint_sha256', 'classes')
 
 
 def check_settings_manifest(out_dir: str, setting: dict, resume: bool) -> None:
@@ -304,7 +305,9 @@ def _generate_pseudo_labels(cfg: Config,
     per split (``median_otsu``: one pass over the defective images first, :func:`split_rule_thresholds`; the
     numbers go to the manifest as ``split_thresholds`` and a resumed run reuses them), or per image with a
     floor per class (``agreement_otsu``: the floors come from that first pass, :func:`class_floor_thresholds`,
-    and are recorded the same way).
+    and are recorded the same way). ``cam.contrast_prior=dict(max_area=0.03, kernel=31, quantile=0.99)``
+    narrows small defect regions to the pixels that stand out from the image's own surface
+    (:class:`~mmwsss.cam.contrast_prior.ContrastPrior`, on the image at its own size).
 
     Distributed (``torchrun`` / ``--launcher pytorch``, mmengine dist initialized): rank ``r`` of ``W`` takes
     the images ``r, r + W, ...`` and writes only those files; rank 0 merges the per-rank CSVs and writes the
@@ -344,8 +347,11 @@ def _generate_pseudo_labels(cfg: Config,
     if rule is not None:  # validated before any file is written
         parse_threshold_rule(rule)
     split_rule = is_split_rule(rule)
+    prior_cfg = cam_cfg.get('contrast_prior')
+    prior = None if prior_cfg is None else ContrastPrior(**prior_cfg)  # validated before any file is written
     neck = cfg.get('model', {}).get('neck')  # RA-CAM fuses its layer maps with the classifier's neck
-    setting = dict(method=method, bg_thr=bg_thr, fg_thr=fg_thr, threshold_rule=rule, target_layers=layers,
+    setting = dict(method=method, bg_thr=bg_thr, fg_thr=fg_thr, threshold_rule=rule,
+                   contrast_prior=None if prior is None else prior.settings(), target_layers=layers,
                    settings=kwargs, fusion=json.loads(json.dumps(neck)) if method_type == 'racam' and neck else None,
                    checkpoint_sha256=file_sha256(checkpoint) if checkpoint else None, classes=classes)
     manifest_path = osp.join(out_dir, 'manifest.json')
@@ -422,6 +428,9 @@ def _generate_pseudo_labels(cfg: Config,
                     label = agreement_labels(label, _label_image(batch.raw_cams[n:n + 1], class_mask[n:n + 1],
                                                                  tuple(s.ori_shape), label_rule, raw_bg, raw_fg,
                                                                  floors)[0])
+                if prior is not None and prior.applies(label):  # small region: keep what stands out
+                    gray = torch.from_numpy(read_image(s.img_path, cv2.IMREAD_GRAYSCALE)).to(label.device)
+                    label = prior(label, gray)
                 name = pseudo_label_name(s.img_path)
                 atomic_write_png(osp.join(out_dir, name), label.cpu().numpy())
                 n_px = float(label.numel())

@@ -77,7 +77,7 @@ SECTION_KEYS = dict(
                'class_gate_recall', 'class_gate_mode'),
     fully_supervised=('config', 'cfg_options', 'checkpoint', 'amp', 'channels_last', 'init_from_classifier',
                       'class_gate', 'class_gate_recall', 'class_gate_mode'),
-    cam=('method', 'bg_thr', 'fg_thr', 'threshold_rule', 'target_layers', 'kwargs', 'compare'),
+    cam=('method', 'bg_thr', 'fg_thr', 'threshold_rule', 'contrast_prior', 'target_layers', 'kwargs', 'compare'),
     refinement=('rounds', 'iters_per_round'),
     report=('num_overlays', 'num_gallery', 'num_review'))
 TOP_KEYS = ('dataset_name', 'data_root', 'data_preparation', 'require_defect_free', 'custom_imports')
