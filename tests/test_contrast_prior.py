@@ -27,10 +27,12 @@ def test_local_contrast_by_hand():
     assert torch.equal(local_contrast(torch.full((2, 7), 5.0), 31), torch.zeros(2, 7))  # kernel fits the image
 
 
-def test_small_dark_region_keeps_the_spot_and_leaves_band_and_outside_alone():
+@pytest.mark.parametrize('halo, halo_label', [('ignore', IGNORE_INDEX), ('background', 0)])
+def test_small_dark_region_keeps_the_spot_and_leaves_band_and_outside_alone(halo, halo_label):
     label, gray = spot_scene(10.0)
-    out = ContrastPrior(max_area=0.1, kernel=3, quantile=0.99)(label, gray)
+    out = ContrastPrior(max_area=0.1, kernel=3, quantile=0.99, halo=halo)(label, gray)
     expected = torch.zeros(20, 20, dtype=torch.uint8)
+    expected[7:13, 7:13] = halo_label
     expected[9:11, 9:11] = 1  # dark peak 50 beats the bright ring's 20: dark polarity, only the spot > 0
     expected[0, 0] = IGNORE_INDEX
     assert torch.equal(out, expected)
@@ -73,5 +75,7 @@ def test_arguments_are_validated():
         ContrastPrior(kernel=4)
     with pytest.raises(ValueError, match='quantile'):
         ContrastPrior(quantile=1.0)
+    with pytest.raises(ValueError, match='halo'):
+        ContrastPrior(halo='drop')
     with pytest.raises(ValueError, match='same size'):
         ContrastPrior()(torch.zeros(4, 4, dtype=torch.uint8), torch.zeros(4, 5))

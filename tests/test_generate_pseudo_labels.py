@@ -284,12 +284,12 @@ def test_agreement_otsu_records_class_floors_cuts_each_class_at_its_floor_and_re
 
 def test_contrast_prior_narrows_defect_regions_is_recorded_and_guards_resume(cls_cfg, tiny_synthetic, tmp_path):
     """``cam.contrast_prior``: every defect pixel it keeps carries the label it had without the prior, the rest of
-    a region becomes background (the 255 band is untouched); the manifest records it and a resume with other
-    prior settings is refused."""
+    a region becomes 255 (``halo='ignore'``); the manifest records it and a resume with other prior
+    settings is refused."""
     model = tiny_model(cls_cfg)
     plain_dir, prior_dir = str(tmp_path / 'plain'), str(tmp_path / 'prior')
     generate_pseudo_labels(cls_cfg, None, plain_dir, bg_thr=0.2, fg_thr=0.6, model=model, progress=False)
-    prior = dict(max_area=1.0, kernel=5, quantile=0.9)
+    prior = dict(max_area=1.0, kernel=5, quantile=0.9, halo='ignore')
     cls_cfg.cam = dict(cls_cfg.get('cam', {}), contrast_prior=prior)
     manifest = generate_pseudo_labels(cls_cfg, None, prior_dir, bg_thr=0.2, fg_thr=0.6, model=model, progress=False)
     assert manifest['contrast_prior'] == prior
@@ -298,7 +298,7 @@ def test_contrast_prior_narrows_defect_regions_is_recorded_and_guards_resume(cls
         plain, narrowed = (cv2.imread(osp.join(d, name[:-4] + '.png'), cv2.IMREAD_UNCHANGED)
                            for d in (plain_dir, prior_dir))
         differ = plain != narrowed
-        assert np.all(narrowed[differ] == 0) and np.all((plain[differ] > 0) & (plain[differ] != 255))
+        assert np.all(narrowed[differ] == 255) and np.all((plain[differ] > 0) & (plain[differ] != 255))
         changed += int(differ.any())
     assert changed > 0
     cls_cfg.cam.contrast_prior = dict(prior, quantile=0.95)

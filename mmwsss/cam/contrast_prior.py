@@ -2,25 +2,30 @@
 
 A CAM region is a blob a few feature cells wide: right for a stain or a frayed edge, far too wide for a blowhole
 or a hairline crack, which the segmenter then learns as blobs. Inside a *small* region the defect is the part that
-stands out from the image's own surface; this keeps that part and gives the rest of the blob back to the background:
+stands out from the image's own surface; this keeps that part and takes the rest of the blob out:
 
     d(x) = box_k(I)(x) - I(x)                      (grey image I, k x k mean, reflect padding)
     a_dark = max(d, 0),  a_bright = max(-d, 0)
     t_p = quantile_q( a_p(x) : label(x) = 0 )      (how far the image's own background strays, polarity p)
-    p* = argmax_p ( max_{x in F} a_p(x) - t_p )      (the defect's polarity: its peak stands out most)
+    p* = argmax_p ( max_{x in F} a_p(x) - t_p )    (the defect's polarity: its peak stands out most)
     keep = F & {a_p* > t_p*}
-    label'(x) = 0 where x in F \\ keep, else label(x)   (unchanged when keep is empty)
+    label'(x) = h where x in F \\ keep, else label(x)   (unchanged when keep is empty)
 
-with ``F`` the image's defect pixels (labels 1..K). It applies only when ``|F| < max_area * H * W`` (a small
-region); larger regions (stains, unevenness, breaks) keep their CAM extent. The 255 band is left as it is.
-Measured on the MTD and synthetic training splits (docs/results.md, session (n)): blowhole pseudo-labels 0.179 ->
-0.426 on MTD, defect-mIoU 0.224 -> 0.265 (MTD) and 0.150 -> 0.174 (synthetic).
+with ``F`` the image's defect pixels (labels 1..K) and ``h`` the halo's label: 0 (``halo='background'``, the default:
+the segmenter learns the defect's tight extent; MTD weak segmenter gated 0.487 against 0.459 with 255) or 255
+(``halo='ignore'``, "don't know"). It applies only when ``|F| < max_area * H * W`` (a small region); larger regions
+(unevenness, breaks) keep their CAM extent, and the 255 band is left as it is. Measured (docs/results.md, session (n)):
+MTD training labels 0.224 -> 0.265 defect-mIoU (blowhole 0.18 -> 0.42) and the weak segmenter's better with them; the
+synthetic labels 0.150 -> 0.178 but its segmenter worse (small low-contrast stains are cut to a few pixels, pits to
+their cores): an option (``cam.contrast_prior``), not a default.
 """
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
 from .pseudo_labels import IGNORE_INDEX
+
+HALO_LABELS = dict(background=0, ignore=IGNORE_INDEX)
 
 
 def local_contrast(gray: Tensor, kernel: int) -> Tensor:
@@ -43,20 +48,24 @@ class ContrastPrior:
         max_area: a label whose defect pixels cover less than this fraction of the image is a small region.
         kernel: odd side of the neighbourhood (px at the label's resolution).
         quantile: the share of the image's background contrast a kept pixel must exceed.
+        halo: what the rest of a narrowed region becomes: ``'background'`` (0) or ``'ignore'`` (255).
     """
 
-    def __init__(self, max_area: float = 0.03, kernel: int = 31, quantile: float = 0.99) -> None:
+    def __init__(self, max_area: float = 0.03, kernel: int = 31, quantile: float = 0.99,
+                 halo: str = 'background') -> None:
         if not 0 < max_area <= 1:
             raise ValueError(f'contrast_prior.max_area must be in (0, 1], got {max_area}')
         if kernel < 1 or kernel % 2 == 0:
             raise ValueError(f'contrast_prior.kernel must be an odd number >= 1, got {kernel}')
         if not 0 < quantile < 1:
             raise ValueError(f'contrast_prior.quantile must be in (0, 1), got {quantile}')
-        self.max_area, self.kernel, self.quantile = float(max_area), int(kernel), float(quantile)
+        if halo not in HALO_LABELS:
+            raise ValueError(f'contrast_prior.halo must be one of {tuple(HALO_LABELS)}, got {halo!r}')
+        self.max_area, self.kernel, self.quantile, self.halo = float(max_area), int(kernel), float(quantile), halo
 
     def settings(self) -> dict:
         """The arguments, as the pseudo-label manifest records them."""
-        return dict(max_area=self.max_area, kernel=self.kernel, quantile=self.quantile)
+        return dict(max_area=self.max_area, kernel=self.kernel, quantile=self.quantile, halo=self.halo)
 
     def applies(self, label: Tensor) -> bool:
         """Whether ``label`` (H, W) holds a small defect region and background to calibrate on."""
@@ -80,7 +89,7 @@ class ContrastPrior:
         keep = fg & (a[polarity] > cut[polarity])
         if not bool(keep.any()):  # nothing stands out: no evidence to narrow the region with
             return label
-        return torch.where(fg & ~keep, torch.zeros_like(label), label)
+        return torch.where(fg & ~keep, torch.full_like(label, HALO_LABELS[self.halo]), label)
 
 
 __all__ = ['ContrastPrior', 'local_contrast']
