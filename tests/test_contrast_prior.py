@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from mmwsss.cam import IGNORE_INDEX
-from mmwsss.cam.contrast_prior import ContrastPrior, local_contrast
+from mmwsss.cam.contrast_prior import ContrastPrior, local_contrast, quantiles
 
 
 def spot_scene(spot_value):
@@ -60,7 +60,7 @@ def test_large_flat_and_defect_free_labels_are_unchanged():
 def test_background_texture_sets_the_cut():
     label, gray = spot_scene(10.0)
     gray[2:4, 2:4] = 10.0  # the same spot on the background: 4 of its 363 pixels at dark contrast 50, the rest 0
-    cut = torch.quantile(local_contrast(gray, 3).clamp(min=0)[label == 0], 0.99)
+    cut = quantiles(local_contrast(gray, 3).clamp(min=0)[label == 0][None], 0.99)
     assert float(cut) == pytest.approx(0.38 * 50, abs=1e-3)  # position 0.99 * 362 = 358.38: between a 0 and a 50
     out = ContrastPrior(max_area=0.1, kernel=3, quantile=0.99)(label, gray)
     assert torch.equal(out == 1, spot_scene(10.0)[1] == 10.0)  # the spot's 50 still stands out
@@ -79,3 +79,10 @@ def test_arguments_are_validated():
         ContrastPrior(halo='drop')
     with pytest.raises(ValueError, match='same size'):
         ContrastPrior()(torch.zeros(4, 4, dtype=torch.uint8), torch.zeros(4, 5))
+
+
+def test_quantiles_match_torch_quantile():
+    x = torch.rand(2, 1001, generator=torch.Generator().manual_seed(0))
+    for q in (0.0, 0.5, 0.99, 0.999):
+        assert torch.allclose(quantiles(x, q), torch.quantile(x, q, dim=1))
+    assert torch.equal(quantiles(torch.tensor([[3.0]]), 0.99), torch.tensor([3.0]))

@@ -305,8 +305,8 @@ def _generate_pseudo_labels(cfg: Config,
     per split (``median_otsu``: one pass over the defective images first, :func:`split_rule_thresholds`; the
     numbers go to the manifest as ``split_thresholds`` and a resumed run reuses them), or per image with a
     floor per class (``agreement_otsu``: the floors come from that first pass, :func:`class_floor_thresholds`,
-    and are recorded the same way). ``cam.contrast_prior=dict(max_area=0.03, kernel=31, quantile=0.99)``
-    narrows small defect regions to the pixels that stand out from the image's own surface
+    and are recorded the same way). ``cam.contrast_prior=dict(max_area=0.03, kernel=31, quantile=0.99,
+    halo='background')`` narrows small defect regions to the pixels that stand out from the image's own surface
     (:class:`~mmwsss.cam.contrast_prior.ContrastPrior`, on the image at its own size).
 
     Distributed (``torchrun`` / ``--launcher pytorch``, mmengine dist initialized): rank ``r`` of ``W`` takes

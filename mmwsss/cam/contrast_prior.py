@@ -43,6 +43,17 @@ def local_contrast(gray: Tensor, kernel: int) -> Tensor:
     return (local - x)[0, 0]
 
 
+def quantiles(values: Tensor, q: float) -> Tensor:
+    """(P, n) -> (P,) the ``q``-quantile of each row, linearly interpolated between order statistics (the rule of
+    ``torch.quantile``, without its 2^24-element limit: a 20-megapixel image's background is larger)."""
+    n = values.shape[1]
+    pos = q * (n - 1)
+    lo = int(pos)
+    below = values.kthvalue(lo + 1, dim=1).values
+    above = values.kthvalue(min(lo + 2, n), dim=1).values
+    return below + (above - below) * (pos - lo)
+
+
 class ContrastPrior:
     """Args:
         max_area: a label whose defect pixels cover less than this fraction of the image is a small region.
@@ -84,7 +95,7 @@ class ContrastPrior:
         background = label == 0
         d = local_contrast(gray, self.kernel)
         a = torch.stack([d.clamp(min=0), (-d).clamp(min=0)])  # (2, H, W): dark, bright
-        cut = torch.quantile(a[:, background], self.quantile, dim=1)  # (2,)
+        cut = quantiles(a[:, background], self.quantile)  # (2,)
         polarity = int((a[:, fg].amax(1) - cut).argmax())  # a tie goes to dark
         keep = fg & (a[polarity] > cut[polarity])
         if not bool(keep.any()):  # nothing stands out: no evidence to narrow the region with
@@ -92,4 +103,4 @@ class ContrastPrior:
         return torch.where(fg & ~keep, torch.full_like(label, HALO_LABELS[self.halo]), label)
 
 
-__all__ = ['ContrastPrior', 'local_contrast']
+__all__ = ['ContrastPrior', 'local_contrast', 'quantiles']
