@@ -68,6 +68,38 @@ def test_background_texture_sets_the_cut():
     assert torch.equal(ContrastPrior(max_area=0.1, kernel=3, quantile=0.999)(label, gray), label)
 
 
+def test_narrow_reports_the_region_class_and_its_peak_over_the_cut():
+    label, gray = spot_scene(10.0)
+    label[12, 12] = 2  # one class-2 pixel: the region is mostly class 1
+    out, region_class, ratio = ContrastPrior(max_area=0.1, kernel=3).narrow(label, gray)
+    assert region_class == 1 and ratio == pytest.approx(50.0)  # a flat background: the cut is floored at 1 grey level
+    assert torch.equal(out == 1, spot_scene(10.0)[1] == 10.0)
+    gray[2:4, 2:4] = 10.0  # background texture: cut 0.38 * 50 = 19 (test_background_texture_sets_the_cut)
+    assert ContrastPrior(max_area=0.1, kernel=3).narrow(label, gray)[2] == pytest.approx(50 / 19, rel=1e-4)
+    large = ContrastPrior(max_area=0.05, kernel=3)
+    assert large.narrow(label, gray)[0] is label and large.narrow(label, gray)[1:] == (0, 0.0)
+
+
+def test_lookalikes_outside_the_region_become_ignore():
+    label, gray = spot_scene(10.0)
+    gray[2:4, 2:4] = 10.0  # an unlabelled spot like the defect's (contrast 50 > the cut 19)
+    plain = ContrastPrior(max_area=0.1, kernel=3)(label, gray)
+    out = ContrastPrior(max_area=0.1, kernel=3, lookalikes='ignore')(label, gray)
+    expected = plain.clone()
+    expected[0:6, 0:6] = IGNORE_INDEX  # the spot and 2 px around it, background only
+    assert torch.equal(out, expected)
+    assert torch.equal(out[7:13, 7:13], plain[7:13, 7:13])  # the region itself as without the option
+
+
+def test_narrowed_classes_take_the_median_peak_of_each_class():
+    decided = ContrastPrior(min_peak=2.0).narrowed_classes({1: [3.0, 1.0, 2.5], 2: [1.2, 4.0], 3: [2.0]})
+    assert decided == {1: dict(regions=3, median_peak=2.5, narrowed=True),
+                       2: dict(regions=2, median_peak=2.6, narrowed=True),  # median of two: their mean
+                       3: dict(regions=1, median_peak=2.0, narrowed=True)}  # the bound itself is narrowed
+    assert not ContrastPrior(min_peak=2.7).narrowed_classes({2: [1.2, 4.0]})[2]['narrowed']
+    assert ContrastPrior(min_peak=0.0).narrowed_classes({1: [0.0]})[1]['narrowed']
+
+
 def test_arguments_are_validated():
     with pytest.raises(ValueError, match='max_area'):
         ContrastPrior(max_area=0)
@@ -77,6 +109,10 @@ def test_arguments_are_validated():
         ContrastPrior(quantile=1.0)
     with pytest.raises(ValueError, match='halo'):
         ContrastPrior(halo='drop')
+    with pytest.raises(ValueError, match='min_peak'):
+        ContrastPrior(min_peak=-1)
+    with pytest.raises(ValueError, match='lookalikes'):
+        ContrastPrior(lookalikes='drop')
     with pytest.raises(ValueError, match='same size'):
         ContrastPrior()(torch.zeros(4, 4, dtype=torch.uint8), torch.zeros(4, 5))
 

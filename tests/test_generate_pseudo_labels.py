@@ -289,10 +289,11 @@ def test_contrast_prior_narrows_defect_regions_is_recorded_and_guards_resume(cls
     model = tiny_model(cls_cfg)
     plain_dir, prior_dir = str(tmp_path / 'plain'), str(tmp_path / 'prior')
     generate_pseudo_labels(cls_cfg, None, plain_dir, bg_thr=0.2, fg_thr=0.6, model=model, progress=False)
-    prior = dict(max_area=1.0, kernel=5, quantile=0.9, halo='ignore')
+    prior = dict(max_area=1.0, kernel=5, quantile=0.9, halo='ignore', min_peak=0.0)  # every class narrowed
     cls_cfg.cam = dict(cls_cfg.get('cam', {}), contrast_prior=prior)
     manifest = generate_pseudo_labels(cls_cfg, None, prior_dir, bg_thr=0.2, fg_thr=0.6, model=model, progress=False)
     assert manifest['contrast_prior'] == prior
+    assert all(c['narrowed'] for c in manifest['contrast_prior_classes'].values())
     changed = 0
     for name, _ in read_image_labels(osp.join(tiny_synthetic, 'image_labels', 'train.txt')):
         plain, narrowed = (cv2.imread(osp.join(d, name[:-4] + '.png'), cv2.IMREAD_UNCHANGED)
@@ -304,3 +305,74 @@ def test_contrast_prior_narrows_defect_regions_is_recorded_and_guards_resume(cls
     cls_cfg.cam.contrast_prior = dict(prior, quantile=0.95)
     with pytest.raises(ValueError, match=r'other settings \(contrast_prior differ'):
         generate_pseudo_labels(cls_cfg, None, prior_dir, bg_thr=0.2, fg_thr=0.6, model=model, progress=False)
+
+
+def read_labels(folder):
+    return {f: cv2.imread(osp.join(folder, f), cv2.IMREAD_UNCHANGED) for f in os.listdir(folder) if f.endswith('.png')}
+
+
+def read_confidence(folder):
+    import csv
+    with open(osp.join(folder, 'confidence.csv'), newline='') as f:
+        return {row['image']: row for row in csv.DictReader(f)}
+
+
+def test_contrast_prior_decides_per_class_over_the_split_and_settles_after_an_interruption(cls_cfg, tiny_synthetic,
+                                                                                         tmp_path, monkeypatch):
+    """Every class whose median peak ratio (the ``prior_peak`` column over its regions) reaches ``min_peak`` keeps
+    the narrowed labels of ``min_peak=0``; the others get their plain labels and rows back, also when the run
+    dies while it puts them back."""
+    import statistics
+
+    import torch
+
+    import mmwsss.apis.pseudo_label_generation as gen
+    from mmwsss.cam.contrast_prior import ContrastPrior
+    model = tiny_model(cls_cfg)
+    plain_dir, all_dir, split_dir = (str(tmp_path / d) for d in ('plain', 'all', 'split'))
+    generate_pseudo_labels(cls_cfg, None, plain_dir, bg_thr=0.2, fg_thr=0.6, model=model, progress=False)
+    prior = dict(max_area=1.0, kernel=5, quantile=0.9, halo='background', min_peak=0.0)
+    cls_cfg.cam = dict(cls_cfg.get('cam', {}), contrast_prior=prior)
+    generate_pseudo_labels(cls_cfg, None, all_dir, bg_thr=0.2, fg_thr=0.6, model=model, progress=False)
+    plain, narrowed, rows = read_labels(plain_dir), read_labels(all_dir), read_confidence(all_dir)
+    for name, label in plain.items():  # min_peak=0: the image-level rule on every label
+        gray = torch.from_numpy(cv2.imread(rows[name]['img_path'], cv2.IMREAD_GRAYSCALE))
+        assert np.array_equal(ContrastPrior(**prior)(torch.from_numpy(label), gray).numpy(), narrowed[name]), name
+    peaks = {}
+    for row in rows.values():
+        if row['prior_class']:
+            peaks.setdefault(row['prior_class'], []).append(float(row['prior_peak']))
+    assert len(peaks) >= 2, 'the tiny set should give small regions of two classes at least'
+    medians = sorted(statistics.median(v) for v in peaks.values())
+    min_peak = (medians[0] + medians[1]) / 2  # between the two lowest class medians: one class is left alone
+    cls_cfg.cam.contrast_prior = dict(prior, min_peak=min_peak)
+
+    real_replace = gen.os.replace
+    restored = []
+
+    def dying_replace(src, dst):  # every atomic write ends in os.replace too: only putting a copy back dies
+        settling = osp.dirname(src).endswith(gen.UNNARROWED_DIR) and not osp.basename(src).startswith('.tmp_')
+        if settling and restored:
+            raise KeyboardInterrupt('simulated kill while settling')
+        restored.extend([src] if settling else [])
+        real_replace(src, dst)
+
+    monkeypatch.setattr(gen.os, 'replace', dying_replace)
+    with pytest.raises(KeyboardInterrupt):
+        generate_pseudo_labels(cls_cfg, None, split_dir, bg_thr=0.2, fg_thr=0.6, model=model, progress=False)
+    monkeypatch.setattr(gen.os, 'replace', real_replace)
+    assert len(restored) == 1 and osp.isdir(osp.join(split_dir, gen.UNNARROWED_DIR))
+    manifest = generate_pseudo_labels(cls_cfg, None, split_dir, bg_thr=0.2, fg_thr=0.6, model=model, progress=False)
+    assert manifest['written'] == 0 and not osp.exists(osp.join(split_dir, gen.UNNARROWED_DIR))
+    decided = manifest['contrast_prior_classes']
+    for name, values in peaks.items():
+        assert decided[name] == dict(regions=len(values), median_peak=round(statistics.median(values), 4),
+                                     narrowed=statistics.median(values) >= min_peak)
+    assert sorted(c['narrowed'] for c in decided.values())[:2] == [False, True]
+    split, split_rows, plain_rows = read_labels(split_dir), read_confidence(split_dir), read_confidence(plain_dir)
+    for name, label in split.items():
+        keep = rows[name]['prior_class'] and decided[rows[name]['prior_class']]['narrowed']
+        assert np.array_equal(label, narrowed[name] if keep else plain[name]), name
+        fields = rows if keep else plain_rows
+        for key in gen.ROW_FIELDS:
+            assert split_rows[name][key] == fields[name][key], (name, key)

@@ -4,6 +4,7 @@ import io
 import json
 import os
 import os.path as osp
+import shutil
 from typing import Dict, List, Optional, Tuple, Union
 
 import cv2
@@ -54,7 +55,10 @@ def generate_pseudo_labels(cfg: Config, *args, **kwargs) -> Dict:
 
 
 CONFIDENCE_CSV = 'confidence.csv'
-CSV_FIELDS = ('image', 'img_path', 'height', 'width', 'classes', 'confidence', 'defect_fraction', 'ignored_fraction')
+CSV_FIELDS = ('image', 'img_path', 'height', 'width', 'classes', 'confidence', 'defect_fraction', 'ignored_fraction',
+              'prior_class', 'prior_peak')
+ROW_FIELDS = ('confidence', 'defect_fraction', 'ignored_fraction')  # what a label's pixels decide
+UNNARROWED_DIR = '.unnarrowed'  # a narrowed label's CAM version until the split decides its class (contrast prior)
 # manifest fields that must match for a resumed run to keep earlier files
 SETTING_KEYS = ('method', 'bg_thr', 'fg_thr', 'threshold_rule', 'contrast_prior', 'target_layers', 'settings',
                 'fusion', 'checkpoint_sha256', 'classes')
@@ -172,6 +176,40 @@ def _is_finished(out_dir: str, row: Optional[dict]) -> bool:
         return False
     label = cv2.imread(path, cv2.IMREAD_UNCHANGED)
     return label is not None and label.shape == shape
+
+
+def _label_fields(label: Tensor, scores: Tensor, defective: bool, bg_thr, fg_thr) -> dict:
+    """The :data:`ROW_FIELDS` of one (H, W) label."""
+    n_px = float(label.numel())
+    return dict(confidence=pseudo_label_confidence(scores, label, defective, bg_thr, fg_thr),
+                defect_fraction=round(int(((label != 0) & (label != IGNORE_INDEX)).sum()) / n_px, 6),
+                ignored_fraction=round(int((label == IGNORE_INDEX).sum()) / n_px, 6))
+
+
+def _settle_contrast_prior(prior: ContrastPrior, out_dir: str, rows: Dict[str, dict], classes: List[str]) -> dict:
+    """The contrast prior's split-level step (rank 0, after every label is written): decide per class from the
+    rows' peak ratios (:meth:`ContrastPrior.narrowed_classes`), put each region of a class that is not narrowed back
+    to its CAM version (``.unnarrowed/<stem>.png``, its row fields from ``<stem>.json``) and drop the copies.
+
+    Idempotent: a copy leaves only after its label is settled, so an interrupted run settles the rest on resume.
+    Updates ``rows`` in place; returns {class name: dict(regions, median_peak, narrowed)} for the manifest.
+    """
+    ratios: Dict[int, List[float]] = {}
+    for row in rows.values():
+        if row.get('prior_class'):
+            ratios.setdefault(classes.index(row['prior_class']) + 1, []).append(float(row['prior_peak']))
+    decision = prior.narrowed_classes(ratios)
+    side = osp.join(out_dir, UNNARROWED_DIR)
+    restore = [name for name, row in rows.items() if row.get('prior_class')
+               and not decision[classes.index(row['prior_class']) + 1]['narrowed']
+               and osp.isfile(osp.join(side, name[:-4] + '.json'))]
+    for name in restore:
+        with open(osp.join(side, name[:-4] + '.json')) as f:
+            rows[name].update(json.load(f))
+        copy = osp.join(side, name)
+        if osp.isfile(copy):
+            os.replace(copy, osp.join(out_dir, name))
+    return {classes[k - 1]: v for k, v in decision.items()}
 
 
 def _label_image(cams: Tensor, class_mask: Tensor, size: Tuple[int, int], rule: Optional[dict], bg_thr: float,
@@ -306,8 +344,11 @@ def _generate_pseudo_labels(cfg: Config,
     numbers go to the manifest as ``split_thresholds`` and a resumed run reuses them), or per image with a
     floor per class (``agreement_otsu``: the floors come from that first pass, :func:`class_floor_thresholds`,
     and are recorded the same way). ``cam.contrast_prior=dict(max_area=0.03, kernel=31, quantile=0.99,
-    halo='background')`` narrows small defect regions to the pixels that stand out from the image's own surface
-    (:class:`~mmwsss.cam.contrast_prior.ContrastPrior`, on the image at its own size).
+    halo='background', min_peak=2.0)`` narrows small defect regions to the pixels that stand out from the image's own
+    surface (:class:`~mmwsss.cam.contrast_prior.ContrastPrior`, on the image at its own size), for the classes whose
+    regions stand out across the split: each narrowed label's CAM version waits in ``.unnarrowed/`` until every
+    label is written, then the classes that do not stand out get theirs back (manifest ``contrast_prior_classes``;
+    ``confidence.csv`` columns ``prior_class``, ``prior_peak``).
 
     Distributed (``torchrun`` / ``--launcher pytorch``, mmengine dist initialized): rank ``r`` of ``W`` takes
     the images ``r, r + W, ...`` and writes only those files; rank 0 merges the per-rank CSVs and writes the
@@ -363,6 +404,10 @@ def _generate_pseudo_labels(cfg: Config,
     barrier()
     parts_dir = osp.join(out_dir, '.parts')
     os.makedirs(parts_dir, exist_ok=True)
+    side_dir = osp.join(out_dir, UNNARROWED_DIR)
+    if rank == 0 and not resume and osp.isdir(side_dir):  # copies of an earlier run's labels
+        shutil.rmtree(side_dir)
+    barrier()
     part_path = osp.join(parts_dir, f'rank{rank}.csv')
     rows = _read_rows([osp.join(out_dir, CONFIDENCE_CSV)] + sorted(
         osp.join(parts_dir, f) for f in os.listdir(parts_dir) if f.endswith('.csv'))) if resume else {}
@@ -428,18 +473,28 @@ def _generate_pseudo_labels(cfg: Config,
                     label = agreement_labels(label, _label_image(batch.raw_cams[n:n + 1], class_mask[n:n + 1],
                                                                  tuple(s.ori_shape), label_rule, raw_bg, raw_fg,
                                                                  floors)[0])
+                name = pseudo_label_name(s.img_path)
+                defective = bool(class_mask[n].any())
+                prior_row = dict(prior_class='', prior_peak='')
+                copy = osp.join(side_dir, name)
+                narrowed = label
                 if prior is not None and prior.applies(label):  # small region: keep what stands out
                     gray = torch.from_numpy(read_image(s.img_path, cv2.IMREAD_GRAYSCALE)).to(label.device)
-                    label = prior(label, gray)
-                name = pseudo_label_name(s.img_path)
+                    narrowed, region_class, ratio = prior.narrow(label, gray)
+                    prior_row = dict(prior_class=classes[region_class - 1], prior_peak=round(ratio, 4))
+                if narrowed is not label:  # the CAM version waits for the split's decision on its class
+                    os.makedirs(side_dir, exist_ok=True)
+                    atomic_write_png(copy, label.cpu().numpy())
+                    atomic_write_text(copy[:-4] + '.json', json.dumps(
+                        _label_fields(label, scores, defective, bg_n, fg_n)))
+                    label = narrowed
+                elif osp.isfile(copy[:-4] + '.json'):  # an interrupted run's copy of a label now left as it is
+                    os.remove(copy[:-4] + '.json')
                 atomic_write_png(osp.join(out_dir, name), label.cpu().numpy())
-                n_px = float(label.numel())
                 writer.writerow(dict(
                     image=name, img_path=s.img_path, height=label.shape[0], width=label.shape[1],
                     classes='+'.join(classes[k] for k in s.gt_label.tolist()),
-                    confidence=pseudo_label_confidence(scores, label, bool(class_mask[n].any()), bg_n, fg_n),
-                    defect_fraction=round(int(((label != 0) & (label != IGNORE_INDEX)).sum()) / n_px, 6),
-                    ignored_fraction=round(int((label == IGNORE_INDEX).sum()) / n_px, 6)))
+                    **_label_fields(label, scores, defective, bg_n, fg_n), **prior_row))
                 part.flush()
                 written += 1
     counts = all_gather_object(dict(written=written, bad=bad))
@@ -451,6 +506,8 @@ def _generate_pseudo_labels(cfg: Config,
     if rank == 0:
         part_files = sorted(osp.join(parts_dir, f) for f in os.listdir(parts_dir) if f.endswith('.csv'))
         merged = _read_rows([osp.join(out_dir, CONFIDENCE_CSV)] + part_files)
+        if prior is not None:
+            manifest['contrast_prior_classes'] = _settle_contrast_prior(prior, out_dir, merged, classes)
         names = [pseudo_label_name(dataset.get_data_info(i)['img_path']) for i in range(len(dataset))]
         out = io.StringIO()
         writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, lineterminator='\n')
@@ -463,5 +520,7 @@ def _generate_pseudo_labels(cfg: Config,
         for f in part_files:
             os.remove(f)
         os.rmdir(parts_dir)
+        if osp.isdir(side_dir):
+            shutil.rmtree(side_dir)
     barrier()
     return manifest
