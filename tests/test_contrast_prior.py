@@ -80,17 +80,6 @@ def test_narrow_reports_the_region_class_and_its_peak_over_the_cut():
     assert large.narrow(label, gray)[0] is label and large.narrow(label, gray)[1:] == (0, 0.0)
 
 
-def test_lookalikes_outside_the_region_become_ignore():
-    label, gray = spot_scene(10.0)
-    gray[2:4, 2:4] = 10.0  # an unlabelled spot like the defect's (contrast 50 > the cut 19)
-    plain = ContrastPrior(max_area=0.1, kernel=3)(label, gray)
-    out = ContrastPrior(max_area=0.1, kernel=3, lookalikes='ignore')(label, gray)
-    expected = plain.clone()
-    expected[0:6, 0:6] = IGNORE_INDEX  # the spot and 2 px around it, background only
-    assert torch.equal(out, expected)
-    assert torch.equal(out[7:13, 7:13], plain[7:13, 7:13])  # the region itself as without the option
-
-
 def test_narrowed_classes_take_the_median_peak_of_each_class():
     decided = ContrastPrior(min_peak=2.0).narrowed_classes({1: [3.0, 1.0, 2.5], 2: [1.2, 4.0], 3: [2.0]})
     assert decided == {1: dict(regions=3, median_peak=2.5, narrowed=True),
@@ -111,8 +100,6 @@ def test_arguments_are_validated():
         ContrastPrior(halo='drop')
     with pytest.raises(ValueError, match='min_peak'):
         ContrastPrior(min_peak=-1)
-    with pytest.raises(ValueError, match='lookalikes'):
-        ContrastPrior(lookalikes='drop')
     with pytest.raises(ValueError, match='same size'):
         ContrastPrior()(torch.zeros(4, 4, dtype=torch.uint8), torch.zeros(4, 5))
 

@@ -26,11 +26,6 @@ class, over the whole split, from the regions themselves:
 Measured medians (docs/results.md, session (o)): MTD 2.35 (break) to 5.5 (uneven); synthetic scratch 2.7, pit 3.6,
 stain 1.3. ``min_peak=2`` narrows every MTD class and leaves synthetic stains alone; ``min_peak=0`` narrows every
 class (session (n)'s rule).
-
-A narrowed label also says "surface" about every other spot of the image, though the CAM often labels one of several
-defects (synthetic pits: 1-3 per image, label recall 0.29). ``lookalikes='ignore'`` marks the background pixels within
-2 px of a pixel that stands out as much as the kept ones (``label = 0 and a_p* > t_p*``, dilated 5 x 5) as 255;
-``'background'`` (the default) leaves them background.
 """
 import statistics
 from typing import Dict, List, Tuple
@@ -78,12 +73,10 @@ class ContrastPrior:
         halo: what the rest of a narrowed region becomes: ``'background'`` (0) or ``'ignore'`` (255).
         min_peak: a class is narrowed when the median peak ratio ``r`` of its small regions reaches this
             (:meth:`narrowed_classes`); 0 narrows every class.
-        lookalikes: what the spots outside a narrowed region that stand out as much become: ``'background'`` or
-            ``'ignore'`` (255, with 2 px around them).
     """
 
     def __init__(self, max_area: float = 0.03, kernel: int = 31, quantile: float = 0.99,
-                 halo: str = 'background', min_peak: float = 2.0, lookalikes: str = 'background') -> None:
+                 halo: str = 'background', min_peak: float = 2.0) -> None:
         if not 0 < max_area <= 1:
             raise ValueError(f'contrast_prior.max_area must be in (0, 1], got {max_area}')
         if kernel < 1 or kernel % 2 == 0:
@@ -95,14 +88,12 @@ class ContrastPrior:
         if min_peak < 0:
             raise ValueError(f'contrast_prior.min_peak must be >= 0, got {min_peak}')
         self.max_area, self.kernel, self.quantile, self.halo = float(max_area), int(kernel), float(quantile), halo
-        if lookalikes not in ('background', 'ignore'):
-            raise ValueError(f"contrast_prior.lookalikes must be 'background' or 'ignore', got {lookalikes!r}")
-        self.min_peak, self.lookalikes = float(min_peak), lookalikes
+        self.min_peak = float(min_peak)
 
     def settings(self) -> dict:
         """The arguments, as the pseudo-label manifest records them."""
         return dict(max_area=self.max_area, kernel=self.kernel, quantile=self.quantile, halo=self.halo,
-                    min_peak=self.min_peak, lookalikes=self.lookalikes)
+                    min_peak=self.min_peak)
 
     def applies(self, label: Tensor) -> bool:
         """Whether ``label`` (H, W) holds a small defect region and background to calibrate on."""
@@ -131,11 +122,7 @@ class ContrastPrior:
         if not bool(keep.any()):  # nothing stands out: no evidence to narrow the region with
             return label, region_class, ratio
         halo = torch.full_like(label, HALO_LABELS[self.halo])
-        out = torch.where(fg & ~keep, halo, label)
-        if self.lookalikes == 'ignore':  # the same evidence outside the region: an unlabelled defect, not surface
-            alike = F.max_pool2d((a[polarity] > cut[polarity]).float()[None, None], 5, 1, 2)[0, 0].bool()
-            out = torch.where((label == 0) & alike, torch.full_like(label, IGNORE_INDEX), out)
-        return out, region_class, ratio
+        return torch.where(fg & ~keep, halo, label), region_class, ratio
 
     def __call__(self, label: Tensor, gray: Tensor) -> Tensor:
         """:meth:`narrow`'s label, whatever the region's class."""
