@@ -52,9 +52,14 @@ def test_toy_pipeline_end_to_end_and_resume(toy_pipeline_cfg, tmp_path):
     work_dir = str(tmp_path / 'work')
     toy_pipeline_cfg.cam.compare = [dict(method='layercam', bg_thr=0.2, fg_thr=0.35)]  # scored, not trained on
     toy_pipeline_cfg.segmenter.class_gate = True  # the default for the weak segmenter, set here to be explicit
+    toy_pipeline_cfg.cam.contrast_prior = dict(max_area=1.0, kernel=5, min_peak=0.0)  # every class narrowed
     pipeline = WSSSPipeline(toy_pipeline_cfg, work_dir)
     pipeline.run(log=lambda s: None)
     results = write_results(pipeline)
+    manifest = json.load(open(osp.join(pipeline.pseudo_label_dir(), 'manifest.json')))
+    assert results['pseudo_labels']['contrast_prior_classes'] == manifest['contrast_prior_classes']
+    decided = manifest['contrast_prior_classes']
+    assert decided and all(c['narrowed'] for c in decided.values())
 
     on_disk = json.load(open(osp.join(work_dir, 'results.json')))
     assert on_disk == json.loads(json.dumps(results))

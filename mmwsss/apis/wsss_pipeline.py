@@ -587,7 +587,8 @@ class WSSSPipeline:
 
     def results(self) -> Dict:
         """The ``results.json`` content (contract keys: dataset, cam_method, classifier.accuracy,
-        pseudo_labels.{miou, defect_iou}, segmenter.{miou, defect_iou}, seconds, rounds[{round,
+        pseudo_labels.{miou, defect_iou} (with ``cam.contrast_prior``: ``.contrast_prior_classes``, the classes it
+        narrowed), segmenter.{miou, defect_iou}, seconds, rounds[{round,
         pseudo_labels, segmenter}], fully_supervised.{miou, defect_iou}, ratio_to_fully_supervised; with
         ``class_gate``: segmenter / fully_supervised ``.class_gated.{miou, defect_miou, defect_iou, ...}``)."""
         st = self.state['stages']
@@ -610,7 +611,8 @@ class WSSSPipeline:
             thresholds=dict(bg_thr=pl['manifest']['bg_thr'], fg_thr=pl['manifest']['fg_thr']),
             classifier=dict(st['classifier']['result']['summary'], config=self.cfg.classifier['config']),
             pseudo_labels=dict(label_scores(pl['scores']), split='train',
-                               compared={m: label_scores(v) for m, v in pl.get('compared', {}).items()}),
+                               compared={m: label_scores(v) for m, v in pl.get('compared', {}).items()},
+                               **{k: pl['manifest'][k] for k in ('contrast_prior_classes', ) if k in pl['manifest']}),
             segmenter=dict(st['segmenter']['result']['summary'], split='test',
                            config=self.cfg.segmenter['config'],
                            decision=short_decision(st['segmenter']['result'].get('decision')),
