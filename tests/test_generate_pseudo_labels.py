@@ -293,7 +293,8 @@ def test_contrast_prior_narrows_defect_regions_is_recorded_and_guards_resume(cls
     cls_cfg.cam = dict(cls_cfg.get('cam', {}), contrast_prior=prior)
     manifest = generate_pseudo_labels(cls_cfg, None, prior_dir, bg_thr=0.2, fg_thr=0.6, model=model, progress=False)
     assert manifest['contrast_prior'] == prior
-    assert all(c['narrowed'] for c in manifest['contrast_prior_classes'].values())
+    decided = manifest['contrast_prior_classes']
+    assert decided and all(c['narrowed'] for c in decided.values())
     changed = 0
     for name, _ in read_image_labels(osp.join(tiny_synthetic, 'image_labels', 'train.txt')):
         plain, narrowed = (cv2.imread(osp.join(d, name[:-4] + '.png'), cv2.IMREAD_UNCHANGED)
@@ -376,3 +377,23 @@ def test_contrast_prior_decides_per_class_over_the_split_and_settles_after_an_in
         fields = rows if keep else plain_rows
         for key in gen.ROW_FIELDS:
             assert split_rows[name][key] == fields[name][key], (name, key)
+
+    # a resume keeps the recorded decision (the labels on disk follow it), whatever the rows would say now
+    monkeypatch.setattr(ContrastPrior, 'narrowed_classes', lambda self, ratios: {
+        k: dict(regions=len(v), median_peak=0.0, narrowed=True) for k, v in ratios.items()})
+    again = generate_pseudo_labels(cls_cfg, None, split_dir, bg_thr=0.2, fg_thr=0.6, model=model, progress=False)
+    assert again['written'] == 0 and again['contrast_prior_classes'] == decided
+    monkeypatch.undo()
+    # --no-resume: copies an earlier run left behind are dropped before the first label
+    stale = osp.join(split_dir, gen.UNNARROWED_DIR)
+    os.makedirs(stale)
+    for name in split:
+        cv2.imwrite(osp.join(stale, name), np.full_like(split[name], 7))
+        with open(osp.join(stale, name[:-4] + '.json'), 'w') as f:
+            f.write('{"confidence": -1}')
+    fresh = generate_pseudo_labels(cls_cfg, None, split_dir, bg_thr=0.2, fg_thr=0.6, model=model, progress=False,
+                                   resume=False)
+    assert fresh['written'] == len(split) and fresh['contrast_prior_classes'] == decided
+    assert not osp.exists(stale)
+    for name, label in read_labels(split_dir).items():
+        assert np.array_equal(label, split[name]), name

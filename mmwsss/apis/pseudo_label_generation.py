@@ -163,10 +163,19 @@ def _read_rows(paths: List[str]) -> Dict[str, dict]:
     return rows
 
 
-def _is_finished(out_dir: str, row: Optional[dict]) -> bool:
-    """A pseudo-label is finished when its CSV row exists and its PNG decodes at the recorded size."""
+def _is_finished(out_dir: str, row: Optional[dict], prior_columns: bool = False) -> bool:
+    """A pseudo-label is finished when its CSV row exists (with ``prior_columns``: up to a readable ``prior_peak``, so
+    a row cut short cannot hide a narrowed label from the class decision) and its PNG decodes at the recorded size."""
     if row is None:
         return False
+    if prior_columns:
+        if row.get('prior_peak') is None:
+            return False
+        if row.get('prior_class'):
+            try:
+                float(row['prior_peak'])
+            except ValueError:
+                return False
     path = osp.join(out_dir, row['image'])
     if not osp.isfile(path):
         return False
@@ -186,22 +195,27 @@ def _label_fields(label: Tensor, scores: Tensor, defective: bool, bg_thr, fg_thr
                 ignored_fraction=round(int((label == IGNORE_INDEX).sum()) / n_px, 6))
 
 
-def _settle_contrast_prior(prior: ContrastPrior, out_dir: str, rows: Dict[str, dict], classes: List[str]) -> dict:
+def _settle_contrast_prior(prior: ContrastPrior, out_dir: str, rows: Dict[str, dict], classes: List[str],
+                           recorded: Optional[dict] = None) -> dict:
     """The contrast prior's split-level step (rank 0, after every label is written): decide per class from the
-    rows' peak ratios (:meth:`ContrastPrior.narrowed_classes`), put each region of a class that is not narrowed back
-    to its CAM version (``.unnarrowed/<stem>.png``, its row fields from ``<stem>.json``) and drop the copies.
+    rows' peak ratios (:meth:`ContrastPrior.narrowed_classes`; a class an earlier run of this folder decided keeps
+    that ``recorded`` decision, so labels on disk and manifest agree), put every label whose region's class is not
+    narrowed back to its CAM version (``.unnarrowed/<stem>.png``, its row fields from ``<stem>.json``; the row's
+    ``prior_class`` / ``prior_peak`` stay as measured) and drop the copies.
 
     Idempotent: a copy leaves only after its label is settled, so an interrupted run settles the rest on resume.
-    Updates ``rows`` in place; returns {class name: dict(regions, median_peak, narrowed)} for the manifest.
+    ``rows``: the current split's rows only, updated in place. Returns {class name: dict(regions, median_peak,
+    narrowed)} for every class with small regions, for the manifest.
     """
     ratios: Dict[int, List[float]] = {}
     for row in rows.values():
-        if row.get('prior_class'):
+        if row.get('prior_class') in classes:
             ratios.setdefault(classes.index(row['prior_class']) + 1, []).append(float(row['prior_peak']))
-    decision = prior.narrowed_classes(ratios)
+    decision = {classes[k - 1]: v for k, v in prior.narrowed_classes(ratios).items()}
+    decision.update({c: v for c, v in (recorded or {}).items() if c in classes})
     side = osp.join(out_dir, UNNARROWED_DIR)
-    restore = [name for name, row in rows.items() if row.get('prior_class')
-               and not decision[classes.index(row['prior_class']) + 1]['narrowed']
+    restore = [name for name, row in rows.items() if row.get('prior_class') in decision
+               and not decision[row['prior_class']]['narrowed']
                and osp.isfile(osp.join(side, name[:-4] + '.json'))]
     for name in restore:
         with open(osp.join(side, name[:-4] + '.json')) as f:
@@ -209,7 +223,7 @@ def _settle_contrast_prior(prior: ContrastPrior, out_dir: str, rows: Dict[str, d
         copy = osp.join(side, name)
         if osp.isfile(copy):
             os.replace(copy, osp.join(out_dir, name))
-    return {classes[k - 1]: v for k, v in decision.items()}
+    return decision
 
 
 def _label_image(cams: Tensor, class_mask: Tensor, size: Tuple[int, int], rule: Optional[dict], bg_thr: float,
@@ -314,13 +328,18 @@ def split_rule_thresholds(inferencer: CAMInferencer, dataset, rule: dict, batch_
     return thresholds
 
 
-def _recorded_split_thresholds(manifest_path: str) -> Optional[Dict[str, Union[List[float], Dict[str, float]]]]:
-    """The split-level thresholds an earlier run of the same settings recorded (resume keeps its labels
-    consistent with them), or None."""
+def _recorded(manifest_path: str, key: str):
+    """What an earlier run of this folder recorded under ``key`` in its manifest, or None."""
     if not osp.isfile(manifest_path):
         return None
     with open(manifest_path) as f:
-        return json.load(f).get('split_thresholds')
+        return json.load(f).get(key)
+
+
+def _recorded_split_thresholds(manifest_path: str) -> Optional[Dict[str, Union[List[float], Dict[str, float]]]]:
+    """The split-level thresholds an earlier run of the same settings recorded (resume keeps its labels
+    consistent with them), or None."""
+    return _recorded(manifest_path, 'split_thresholds')
 
 
 def _generate_pseudo_labels(cfg: Config,
@@ -398,7 +417,10 @@ def _generate_pseudo_labels(cfg: Config,
     manifest_path = osp.join(out_dir, 'manifest.json')
     check_settings_manifest(out_dir, setting, resume)
     split_thresholds = _recorded_split_thresholds(manifest_path) if split_rule and resume else None
+    prior_classes = _recorded(manifest_path, 'contrast_prior_classes') if prior is not None and resume else None
     barrier()  # every rank has read what an earlier run recorded before rank 0 rewrites the manifest
+    if prior_classes:  # the labels on disk follow it: kept through every later rewrite of the manifest
+        setting = dict(setting, contrast_prior_classes=prior_classes)
     if rank == 0:  # written before the first label, so an interrupted run is checked on resume too
         atomic_write_text(manifest_path, json.dumps(dict(setting, status='incomplete'), indent=2))
     barrier()
@@ -412,8 +434,8 @@ def _generate_pseudo_labels(cfg: Config,
     rows = _read_rows([osp.join(out_dir, CONFIDENCE_CSV)] + sorted(
         osp.join(parts_dir, f) for f in os.listdir(parts_dir) if f.endswith('.csv'))) if resume else {}
     mine = list(range(rank, len(dataset), world_size))
-    todo = [i for i in mine
-            if not _is_finished(out_dir, rows.get(pseudo_label_name(dataset.get_data_info(i)['img_path'])))]
+    todo = [i for i in mine if not _is_finished(
+        out_dir, rows.get(pseudo_label_name(dataset.get_data_info(i)['img_path'])), prior_columns=prior is not None)]
 
     if model is None:
         model = load_classifier(cfg, checkpoint, device)
@@ -506,9 +528,10 @@ def _generate_pseudo_labels(cfg: Config,
     if rank == 0:
         part_files = sorted(osp.join(parts_dir, f) for f in os.listdir(parts_dir) if f.endswith('.csv'))
         merged = _read_rows([osp.join(out_dir, CONFIDENCE_CSV)] + part_files)
-        if prior is not None:
-            manifest['contrast_prior_classes'] = _settle_contrast_prior(prior, out_dir, merged, classes)
         names = [pseudo_label_name(dataset.get_data_info(i)['img_path']) for i in range(len(dataset))]
+        if prior is not None:  # the split's rows only (the same row objects: restored fields reach the CSV)
+            manifest['contrast_prior_classes'] = _settle_contrast_prior(
+                prior, out_dir, {n: merged[n] for n in names if n in merged}, classes, prior_classes)
         out = io.StringIO()
         writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, lineterminator='\n')
         writer.writeheader()
@@ -523,4 +546,7 @@ def _generate_pseudo_labels(cfg: Config,
         if osp.isdir(side_dir):
             shutil.rmtree(side_dir)
     barrier()
+    if rank != 0 and prior is not None:  # rank 0 decided the classes: every rank returns the manifest it wrote
+        with open(manifest_path) as f:
+            manifest = json.load(f)
     return manifest

@@ -587,8 +587,8 @@ class WSSSPipeline:
 
     def results(self) -> Dict:
         """The ``results.json`` content (contract keys: dataset, cam_method, classifier.accuracy,
-        pseudo_labels.{miou, defect_iou} (with ``cam.contrast_prior``: ``.contrast_prior_classes``, the classes it
-        narrowed), segmenter.{miou, defect_iou}, seconds, rounds[{round,
+        pseudo_labels.{miou, defect_iou} (with ``cam.contrast_prior``: ``.contrast_prior_classes``, per class with
+        small regions whether the prior narrowed it), segmenter.{miou, defect_iou}, seconds, rounds[{round,
         pseudo_labels, segmenter}], fully_supervised.{miou, defect_iou}, ratio_to_fully_supervised; with
         ``class_gate``: segmenter / fully_supervised ``.class_gated.{miou, defect_miou, defect_iou, ...}``)."""
         st = self.state['stages']
