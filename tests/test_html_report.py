@@ -47,6 +47,18 @@ def toy_report(tmp_path):
     return results, results_table(results), results_notes(results), report
 
 
+def test_notes_name_the_classes_the_contrast_prior_narrowed(tmp_path):
+    from mmwsss.apis.report import format_markdown, results_notes
+    results = toy_report(tmp_path)[0]
+    assert results_notes(results) == []
+    results['pseudo_labels']['contrast_prior_classes'] = dict(
+        scratch=dict(regions=5, median_peak=2.7211, narrowed=True),
+        pit=dict(regions=3, median_peak=1.3, narrowed=False))
+    note = 'contrast prior: narrowed scratch; CAM regions kept for pit (median peak 1.30)'
+    assert results_notes(results) == [note]
+    assert f'\n\n{note}.\n\nTime:' in format_markdown(results)
+
+
 def test_page_is_self_contained(tmp_path):
     from mmwsss.visualization.html_report import write_html_report
     results, table, notes, report = toy_report(tmp_path)

@@ -127,10 +127,18 @@ def results_table(results: Dict) -> Tuple[List[str], List[List[str]]]:
 
 
 def results_notes(results: Dict) -> List[str]:
-    """What was not measured (no masks), one line per part."""
-    return sorted({f"{k}: {v['not_measured']}" for k, v in (('pseudo-label IoU', results['pseudo_labels']),
-                                                             ('segmenter IoU', results['segmenter']))
-                   if v.get('not_measured')})
+    """The lines under the table: what was not measured (no masks), one per part; with the contrast prior, which
+    classes it narrowed and which kept their CAM regions."""
+    notes = sorted({f"{k}: {v['not_measured']}" for k, v in (('pseudo-label IoU', results['pseudo_labels']),
+                                                              ('segmenter IoU', results['segmenter']))
+                    if v.get('not_measured')})
+    decided = results['pseudo_labels'].get('contrast_prior_classes')
+    if decided:
+        narrowed = [c for c, v in decided.items() if v['narrowed']]
+        kept = [f"{c} (median peak {v['median_peak']:.2f})" for c, v in decided.items() if not v['narrowed']]
+        notes.append(f"contrast prior: narrowed {', '.join(narrowed) or 'no class'}; CAM regions kept for "
+                     f"{', '.join(kept) or 'no class'}")
+    return notes
 
 
 def format_markdown(results: Dict) -> str:
