@@ -312,10 +312,9 @@ def read_labels(folder):
     return {f: cv2.imread(osp.join(folder, f), cv2.IMREAD_UNCHANGED) for f in os.listdir(folder) if f.endswith('.png')}
 
 
-def read_confidence(folder):
-    import csv
-    with open(osp.join(folder, 'confidence.csv'), newline='') as f:
-        return {row['image']: row for row in csv.DictReader(f)}
+def rows_by_image(folder):
+    from mmwsss.visualization.pseudo_label_review import read_confidence
+    return {row['image']: row for row in read_confidence(folder)}
 
 
 def test_contrast_prior_decides_per_class_over_the_split_and_settles_after_an_interruption(cls_cfg, tiny_synthetic,
@@ -335,7 +334,7 @@ def test_contrast_prior_decides_per_class_over_the_split_and_settles_after_an_in
     prior = dict(max_area=1.0, kernel=5, quantile=0.9, halo='background', min_peak=0.0)
     cls_cfg.cam = dict(cls_cfg.get('cam', {}), contrast_prior=prior)
     generate_pseudo_labels(cls_cfg, None, all_dir, bg_thr=0.2, fg_thr=0.6, model=model, progress=False)
-    plain, narrowed, rows = read_labels(plain_dir), read_labels(all_dir), read_confidence(all_dir)
+    plain, narrowed, rows = read_labels(plain_dir), read_labels(all_dir), rows_by_image(all_dir)
     for name, label in plain.items():  # min_peak=0: the image-level rule on every label
         gray = torch.from_numpy(cv2.imread(rows[name]['img_path'], cv2.IMREAD_GRAYSCALE))
         assert np.array_equal(ContrastPrior(**prior)(torch.from_numpy(label), gray).numpy(), narrowed[name]), name
@@ -370,7 +369,7 @@ def test_contrast_prior_decides_per_class_over_the_split_and_settles_after_an_in
         assert decided[name] == dict(regions=len(values), median_peak=round(statistics.median(values), 4),
                                      narrowed=statistics.median(values) >= min_peak)
     assert sorted(c['narrowed'] for c in decided.values())[:2] == [False, True]
-    split, split_rows, plain_rows = read_labels(split_dir), read_confidence(split_dir), read_confidence(plain_dir)
+    split, split_rows, plain_rows = read_labels(split_dir), rows_by_image(split_dir), rows_by_image(plain_dir)
     for name, label in split.items():
         keep = rows[name]['prior_class'] and decided[rows[name]['prior_class']]['narrowed']
         assert np.array_equal(label, narrowed[name] if keep else plain[name]), name

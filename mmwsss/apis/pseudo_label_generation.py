@@ -329,17 +329,12 @@ def split_rule_thresholds(inferencer: CAMInferencer, dataset, rule: dict, batch_
 
 
 def _recorded(manifest_path: str, key: str):
-    """What an earlier run of this folder recorded under ``key`` in its manifest, or None."""
+    """What an earlier run of this folder recorded under ``key`` in its manifest (split thresholds, the contrast
+    prior's classes: a resume keeps its labels consistent with them), or None."""
     if not osp.isfile(manifest_path):
         return None
     with open(manifest_path) as f:
         return json.load(f).get(key)
-
-
-def _recorded_split_thresholds(manifest_path: str) -> Optional[Dict[str, Union[List[float], Dict[str, float]]]]:
-    """The split-level thresholds an earlier run of the same settings recorded (resume keeps its labels
-    consistent with them), or None."""
-    return _recorded(manifest_path, 'split_thresholds')
 
 
 def _generate_pseudo_labels(cfg: Config,
@@ -416,7 +411,7 @@ def _generate_pseudo_labels(cfg: Config,
                    checkpoint_sha256=file_sha256(checkpoint) if checkpoint else None, classes=classes)
     manifest_path = osp.join(out_dir, 'manifest.json')
     check_settings_manifest(out_dir, setting, resume)
-    split_thresholds = _recorded_split_thresholds(manifest_path) if split_rule and resume else None
+    split_thresholds = _recorded(manifest_path, 'split_thresholds') if split_rule and resume else None
     prior_classes = _recorded(manifest_path, 'contrast_prior_classes') if prior is not None and resume else None
     barrier()  # every rank has read what an earlier run recorded before rank 0 rewrites the manifest
     if prior_classes:  # the labels on disk follow it: kept through every later rewrite of the manifest
@@ -510,7 +505,7 @@ def _generate_pseudo_labels(cfg: Config,
                     atomic_write_text(copy[:-4] + '.json', json.dumps(
                         _label_fields(label, scores, defective, bg_n, fg_n)))
                     label = narrowed
-                elif osp.isfile(copy[:-4] + '.json'):  # an interrupted run's copy of a label now left as it is
+                elif prior is not None and osp.isfile(copy[:-4] + '.json'):  # an interrupted run's stale copy
                     os.remove(copy[:-4] + '.json')
                 atomic_write_png(osp.join(out_dir, name), label.cpu().numpy())
                 writer.writerow(dict(
