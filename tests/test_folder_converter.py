@@ -234,6 +234,7 @@ def test_generated_lite0_configs_use_the_small_defect_recipe(tmp_path):
     assert pipe.cam.method == 'racam' and pipe.cam.threshold_rule == dict(type='otsu', bg_ratio=0.5)
     gt_cfg = Config.fromfile(paths['segmenter_gt'])
     assert gt_cfg.train_dataloader.dataset.pseudo_label_dir is None and gt_cfg.model.decode_head.num_classes == 3
+    assert gt_cfg.model.type == 'LogitAdjustedEncoderDecoder' and seg_cfg.model.type == 'EncoderDecoder'
     assert [s['type'] for s in gt_cfg.train_dataloader.dataset.dataset.pipeline] == train_types
     from mmengine.registry import DefaultScope
     from mmseg.registry import DATASETS as SEG_DATASETS

@@ -19,6 +19,7 @@ import mmwsss  # noqa: F401
     ('mmpretrain.registry.MODELS', 'RegionAwareWeightingNeck'),
     ('mmseg.registry.HOOKS', 'IterativeRefineHook'),
     ('mmseg.registry.MODELS', 'FlipTTAModel'),
+    ('mmseg.registry.MODELS', 'LogitAdjustedEncoderDecoder'),
     ('mmwsss.registry.CAM_METHODS', 'gradcam'),
     ('mmwsss.registry.CAM_METHODS', 'racam'),
 ])
@@ -102,7 +103,9 @@ def _check_public_segmenters(template, weak_path, full_path, num_classes, datase
     assert weak_cfg.train_dataloader.dataset.dataset.type == dataset_type
     full = Config.fromfile(full_path)
     assert full.train_dataloader.dataset.pseudo_label_dir is None
+    assert full.model.type == 'LogitAdjustedEncoderDecoder'  # exact masks: the logit adjustment
     full.train_dataloader.dataset.pseudo_label_dir = weak_cfg.train_dataloader.dataset.pseudo_label_dir
+    full.model.type = weak_cfg.model.type
     assert _flat(full.to_dict()) == weak
 
 
@@ -151,5 +154,7 @@ def test_mtd_pipeline_trains_the_folder_converter_recipe(repo_root):
     weak = Config.fromfile(osp.join(wsss, pipe.segmenter.config))
     full = Config.fromfile(osp.join(wsss, pipe.fully_supervised.config))
     assert full.train_dataloader.dataset.pseudo_label_dir is None and weak.train_cfg.max_iters == 2000
+    assert full.model.type == 'LogitAdjustedEncoderDecoder' and weak.model.type == 'EncoderDecoder'
     full.train_dataloader.dataset.pseudo_label_dir = weak.train_dataloader.dataset.pseudo_label_dir
+    full.model.type = weak.model.type
     assert _flat(full.to_dict()) == _flat(weak.to_dict())

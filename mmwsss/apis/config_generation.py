@@ -176,6 +176,8 @@ del _data
 # the fully supervised bound: {name}_segmenter.py trained on the GT masks of the training split
 _base_ = './{name}_segmenter.py'
 {imports}train_dataloader = dict(dataset=dict(pseudo_label_dir=None))
+# exact masks: inference undoes the lean of the CE class weights (logit adjustment)
+model = dict(type='LogitAdjustedEncoderDecoder')
 """)
     amp = SEGMENTER_AMP[template]
     full = (f"fully_supervised = dict(config={osp.basename(paths['segmenter_gt'])!r}, amp={amp})\n"

@@ -5,7 +5,8 @@ The exported graph is the model from the test pipeline's output to the logits, d
     img (N, 3, H, W) float32, channels as the test pipeline leaves them (BGR from ``LoadImageFromFile``)
       -> [2, 1, 0] channels (when the config's preprocessor converts BGR -> RGB) -> (x - mean) / std
       -> zero padding right / bottom to the preprocessor's ``test_cfg`` (``size`` / ``size_divisor``)
-      -> backbone, neck, decode head -> bilinear resize to the padded size -> crop to (H, W)
+      -> backbone, neck, decode head (+ the logit offsets of a
+         :class:`~mmwsss.models.LogitAdjustedEncoderDecoder`) -> bilinear resize to the padded size -> crop to (H, W)
       -> logits (N, C, H, W)
 
 which is what mmseg's ``SegDataPreProcessor`` + ``EncoderDecoder.predict`` compute ('whole' inference) before
@@ -66,6 +67,9 @@ class ExportableSegmenter(nn.Module):
             pad_w = (-(w + pad_w)) % self.size_divisor + pad_w
         x = F.pad(x, (0, pad_w, 0, pad_h), value=self.pad_val)
         logits = self.segmentor.decode_head.forward(self.segmentor.extract_feat(x))
+        offsets = getattr(self.segmentor, 'logit_offsets', None)
+        if offsets is not None:
+            logits = logits + offsets[None, :, None, None]
         logits = F.interpolate(logits, size=x.shape[-2:], mode='bilinear',
                                align_corners=self.segmentor.decode_head.align_corners)
         return logits[..., :h, :w]

@@ -41,16 +41,23 @@ class WeightedCrossEntropyLoss(nn.Module):
     def forward(self, cls_score: Tensor, label: Tensor, weight: Optional[Tensor] = None,
                 ignore_index: int = 255, **kwargs) -> Tensor:
         """cls_score (N, C, H, W) logits, label (N, H, W) in {0..C-1, ignore_index} -> scalar."""
-        if self.class_weight is not None and self.class_weight.numel() != cls_score.shape[1]:
-            raise ValueError(f'{self.class_weight.numel()} class weights for {cls_score.shape[1]} classes')
         valid = label != ignore_index
         if not valid.any():
             return cls_score.sum() * 0.0
-        w = None if self.class_weight is None else self.class_weight.to(cls_score.dtype)
-        if w is None and self.defect_weight is not None:
-            w = cls_score.new_full((cls_score.shape[1], ), self.defect_weight)
-            w[0] = 1.0
+        w = self.class_weights(cls_score.shape[1]).to(cls_score)
         return self.loss_weight * F.cross_entropy(cls_score, label.long(), weight=w, ignore_index=ignore_index)
+
+    def class_weights(self, num_classes: int) -> Tensor:
+        """(num_classes, ) the weight of each class: ``class_weight``, else 1 for background and ``defect_weight``
+        for every other class, else all 1 (plain CE)."""
+        if self.class_weight is not None:
+            if self.class_weight.numel() != num_classes:
+                raise ValueError(f'{self.class_weight.numel()} class weights for {num_classes} classes')
+            return self.class_weight.clone()
+        weights = torch.ones(num_classes)
+        if self.defect_weight is not None:
+            weights[1:] = self.defect_weight
+        return weights
 
     @property
     def loss_name(self) -> str:
