@@ -13,7 +13,7 @@ def build(cfg):
         return MODELS.build(ConfigDict(cfg))
 
 
-def segmentor_cfg(loss_decode, **kwargs):
+def segmentor_cfg(loss_decode, test_cfg=None, **kwargs):
     """A tiny 4-class segmentor (ResNetV1c at 8 channels, FCN head), built in a second."""
     return dict(
         type='LogitAdjustedEncoderDecoder',
@@ -22,7 +22,7 @@ def segmentor_cfg(loss_decode, **kwargs):
                       strides=(1, 2, 2, 1), dilations=(1, 1, 1, 2)),
         decode_head=dict(type='FCNHead', in_channels=64, channels=8, num_convs=1, concat_input=False, num_classes=4,
                          in_index=0, norm_cfg=dict(type='BN'), loss_decode=loss_decode),
-        test_cfg=dict(mode='whole'),
+        test_cfg=test_cfg or dict(mode='whole'),
         **kwargs)
 
 
@@ -62,13 +62,15 @@ def test_bad_options_say_which_key(loss_decode, option, message):
         build(segmentor_cfg(loss_decode, logit_adjustment=option))
 
 
-def test_prediction_is_the_plain_model_minus_the_log_weights():
-    """The same weights as a plain EncoderDecoder: logits differ by exactly (0, -log 5, -log 5, -log 5), and the
-    prediction is the argmax of the adjusted logits (a defect logit 1.0 above background is background after it)."""
+@pytest.mark.parametrize('test_cfg', [dict(mode='whole'), dict(mode='slide', crop_size=(16, 16), stride=(8, 8))])
+def test_prediction_is_the_plain_model_minus_the_log_weights(test_cfg):
+    """The same weights as a plain EncoderDecoder: logits differ by exactly (0, -log 5, -log 5, -log 5) (once, also
+    where slide inference averages overlapping crops, and in tensor mode), and the prediction is the argmax of the
+    adjusted logits (a defect logit 1.0 above background is background after it)."""
     from mmseg.structures import SegDataSample
     torch.manual_seed(0)
-    adjusted = build(segmentor_cfg(WEIGHTED)).eval()
-    plain = build(dict(segmentor_cfg(WEIGHTED), type='EncoderDecoder')).eval()
+    adjusted = build(segmentor_cfg(WEIGHTED, test_cfg)).eval()
+    plain = build(dict(segmentor_cfg(WEIGHTED, test_cfg), type='EncoderDecoder')).eval()
     plain.load_state_dict(adjusted.state_dict())
     img = (torch.rand(3, 24, 40, generator=torch.Generator().manual_seed(1)) * 255).to(torch.uint8)
 
@@ -82,6 +84,9 @@ def test_prediction_is_the_plain_model_minus_the_log_weights():
     offsets = torch.tensor([0.0] + [-math.log(5.0)] * 3)[:, None, None]
     torch.testing.assert_close(z_adj, z + offsets)
     assert torch.equal(pred, (z + offsets).argmax(0))
+    batch = img[None].float()
+    with torch.no_grad():
+        torch.testing.assert_close(adjusted(batch, mode='tensor'), plain(batch, mode='tensor') + offsets)
     # the rule at one pixel, by hand: background 0.0, a defect 1.0 -> defect before, background after (1 - 1.609 < 0)
     pixel = torch.tensor([0.0, 1.0, -2.0, -2.0])
     assert int(pixel.argmax()) == 1 and int((pixel + offsets[:, 0, 0]).argmax()) == 0

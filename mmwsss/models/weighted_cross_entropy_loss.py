@@ -44,17 +44,17 @@ class WeightedCrossEntropyLoss(nn.Module):
         valid = label != ignore_index
         if not valid.any():
             return cls_score.sum() * 0.0
-        w = self.class_weights(cls_score.shape[1]).to(cls_score)
+        w = self.class_weights(cls_score.shape[1], cls_score.device).to(cls_score.dtype)
         return self.loss_weight * F.cross_entropy(cls_score, label.long(), weight=w, ignore_index=ignore_index)
 
-    def class_weights(self, num_classes: int) -> Tensor:
-        """(num_classes, ) the weight of each class: ``class_weight``, else 1 for background and ``defect_weight``
-        for every other class, else all 1 (plain CE)."""
+    def class_weights(self, num_classes: int, device: Optional[torch.device] = None) -> Tensor:
+        """(num_classes, ) the weight of each class on ``device`` (default: the module's): ``class_weight``, else 1
+        for background and ``defect_weight`` for every other class, else all 1 (plain CE)."""
         if self.class_weight is not None:
             if self.class_weight.numel() != num_classes:
                 raise ValueError(f'{self.class_weight.numel()} class weights for {num_classes} classes')
-            return self.class_weight.clone()
-        weights = torch.ones(num_classes)
+            return self.class_weight.to(device).clone()
+        weights = torch.ones(num_classes, device=device)
         if self.defect_weight is not None:
             weights[1:] = self.defect_weight
         return weights

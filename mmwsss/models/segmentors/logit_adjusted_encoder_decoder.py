@@ -9,10 +9,13 @@ uses
 
     z'_c = z_c + b_c,        b_c = -log(w_c / w_0)        (background, class 0, keeps its logit)
 
-so ``argmax z'`` is the unweighted decision and ``softmax z'`` estimates ``p``. Training (``loss``) is unchanged:
-the weights keep pushing the gradient towards the small classes, the decision no longer leans towards them. Every
-inference path goes through :meth:`encode_decode` (whole and slide inference, mmseg's ``predict``, test-time
-augmentation, the class gate, the relabelling hook); ONNX export adds :attr:`logit_offsets` itself.
+so ``argmax z'`` is the unweighted decision. Training (``loss``) is unchanged: the weights keep pushing the gradient
+towards the small classes, the decision no longer leans towards them. The rule is exact for one CE term alone (every
+shipped config has one); a Dice term beside it is not accounted for, and several CE terms each normalised by their
+own weight sum make ``sum_i λ_i w_ic`` an approximation. Every inference path goes through :meth:`encode_decode`
+(whole and slide inference, mmseg's ``predict``, test-time augmentation, the class gate, the relabelling hook) or
+:meth:`_forward` (``mode='tensor'``); ONNX export adds :attr:`logit_offsets` itself. A constant per class survives
+the bilinear resize to the image, so where it is added does not matter.
 
 It is right when the masks are right (the fully supervised bound). On pseudo-labels the weights also stand in for
 regions the labels draw too small or too large, so the weak segmenters keep their plain logits (docs/results.md,
@@ -32,7 +35,7 @@ from ..weighted_cross_entropy_loss import WeightedCrossEntropyLoss
 def loss_class_weights(losses: Union[nn.Module, Sequence[nn.Module]], num_classes: int) -> Optional[Tensor]:
     """The decode head's loss module(s) -> (num_classes, ) ``w_c = sum_i λ_i w_ic`` over its softmax CE terms
     (:class:`~mmwsss.models.WeightedCrossEntropyLoss`, mmseg ``CrossEntropyLoss``); ``None`` without one."""
-    losses = list(losses) if isinstance(losses, nn.ModuleList) else [losses]
+    losses = list(losses) if isinstance(losses, (nn.ModuleList, list, tuple)) else [losses]
     total = None
     for loss in losses:
         if isinstance(loss, WeightedCrossEntropyLoss):
@@ -81,9 +84,16 @@ class LogitAdjustedEncoderDecoder(EncoderDecoder):
                                  'output channels')
         self.register_buffer('logit_offsets', offsets, persistent=False)
 
-    def encode_decode(self, inputs: Tensor, batch_img_metas: List[dict]) -> Tensor:
-        """As ``EncoderDecoder``'s, plus :attr:`logit_offsets`: (N, C, H, W) adjusted logits."""
-        logits = super().encode_decode(inputs, batch_img_metas)
+    def adjust(self, logits: Tensor) -> Tensor:
+        """(N, C, H, W) logits -> the same plus :attr:`logit_offsets` (unchanged without them)."""
         if self.logit_offsets is None:
             return logits
         return logits + self.logit_offsets.to(logits.dtype)[None, :, None, None]
+
+    def encode_decode(self, inputs: Tensor, batch_img_metas: List[dict]) -> Tensor:
+        """As ``EncoderDecoder``'s, adjusted: (N, C, H, W) logits at the input size."""
+        return self.adjust(super().encode_decode(inputs, batch_img_metas))
+
+    def _forward(self, inputs: Tensor, data_samples=None) -> Tensor:
+        """``mode='tensor'``: the decode head's logits (N, C, H / s, W / s), adjusted."""
+        return self.adjust(super()._forward(inputs, data_samples))
