@@ -48,8 +48,8 @@ class WeightedCrossEntropyLoss(nn.Module):
         return self.loss_weight * F.cross_entropy(cls_score, label.long(), weight=w, ignore_index=ignore_index)
 
     def class_weights(self, num_classes: int, device: Optional[torch.device] = None) -> Tensor:
-        """(num_classes, ) the weight of each class on ``device`` (default: the module's): ``class_weight``, else 1
-        for background and ``defect_weight`` for every other class, else all 1 (plain CE)."""
+        """(num_classes, ) the weight of each class on ``device`` (``None``: where ``class_weight`` lives, else the
+        CPU): ``class_weight``, else 1 for background and ``defect_weight`` for every other class, else all 1."""
         if self.class_weight is not None:
             if self.class_weight.numel() != num_classes:
                 raise ValueError(f'{self.class_weight.numel()} class weights for {num_classes} classes')
