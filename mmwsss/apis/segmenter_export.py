@@ -67,9 +67,9 @@ class ExportableSegmenter(nn.Module):
             pad_w = (-(w + pad_w)) % self.size_divisor + pad_w
         x = F.pad(x, (0, pad_w, 0, pad_h), value=self.pad_val)
         logits = self.segmentor.decode_head.forward(self.segmentor.extract_feat(x))
-        offsets = getattr(self.segmentor, 'logit_offsets', None)
-        if offsets is not None:
-            logits = logits + offsets[None, :, None, None]
+        adjust = getattr(self.segmentor, 'adjust', None)  # LogitAdjustedEncoderDecoder's offsets
+        if adjust is not None:
+            logits = adjust(logits)
         logits = F.interpolate(logits, size=x.shape[-2:], mode='bilinear',
                                align_corners=self.segmentor.decode_head.align_corners)
         return logits[..., :h, :w]

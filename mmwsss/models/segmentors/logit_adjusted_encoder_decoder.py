@@ -14,7 +14,7 @@ towards the small classes, the decision no longer leans towards them. The rule i
 shipped config has one); a Dice term beside it is not accounted for, and several CE terms each normalised by their
 own weight sum make ``sum_i λ_i w_ic`` an approximation. Every inference path goes through :meth:`encode_decode`
 (whole and slide inference, mmseg's ``predict``, test-time augmentation, the class gate, the relabelling hook) or
-:meth:`_forward` (``mode='tensor'``); ONNX export adds :attr:`logit_offsets` itself. A constant per class survives
+:meth:`_forward` (``mode='tensor'``); ONNX export calls :meth:`adjust` itself. A constant per class survives
 the bilinear resize to the image, so where it is added does not matter.
 
 It is right when the masks are right (the fully supervised bound). On pseudo-labels the weights also stand in for
