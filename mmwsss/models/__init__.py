@@ -5,13 +5,11 @@ from .efficientnet_lite_checkpoint import convert_efficientnet_lite
 from .flip_tta_model import FlipTTAModel
 from .heads import FGBPCAMHead
 from .necks import RegionAwareWeightingNeck
-from .segmentors import (LogitAdjustedEncoderDecoder, LossRejectionEncoderDecoder, large_loss_rejection,
-                         loss_class_weights)
+from .segmentors import LogitAdjustedEncoderDecoder, loss_class_weights
 from .weighted_cross_entropy_loss import WeightedCrossEntropyLoss
 
 __all__ = [
     'ClassDiceLoss', 'ClassifierGate', 'EfficientNetLite', 'FGBPCAMHead', 'FlipTTAModel', 'LogitAdjustedEncoderDecoder',
-    'LossRejectionEncoderDecoder', 'large_loss_rejection',
     'RegionAwareWeightingNeck', 'WeightedCrossEntropyLoss', 'convert_efficientnet_lite', 'gate_probabilities',
     'recall_floors', 'calibrated_scores', 'loss_class_weights'
 ]
