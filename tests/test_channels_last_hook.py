@@ -53,6 +53,18 @@ class TestChannelsLastHook(RunnerTestCase):
         seen = runner.model.seen_channels_last  # 3 train steps, then the validation batches
         assert len(seen) >= 3 and all(seen), 'NHWC activations from a contiguous input'
 
+    def test_a_test_only_runner_runs_nhwc(self):
+        """A runner that only tests (the pipeline's test of a trained checkpoint) converts before testing; before
+        the fix it ran NCHW (before_train never came)."""
+        cfg = self.iter_based_cfg
+        cfg.model = dict(type='ToyConvModel')
+        cfg.custom_hooks = [dict(type='ChannelsLastHook')]
+        runner = self.build_runner(cfg)
+        runner.test()
+        seen = runner.model.seen_channels_last
+        assert seen and all(seen), 'every test batch NHWC'
+        assert runner.model.conv.weight.is_contiguous(memory_format=torch.channels_last)
+
 
 def test_prepare_config_adds_the_hook_once(tmp_path):
     path = tmp_path / 'cfg.py'

@@ -97,6 +97,9 @@ def test_generated_configs_build_with_folder_classes(tmp_path, repo_root):
     # GT-free thresholds: the per-image Otsu rule, no MTD-tuned number inherited
     assert pipe.cam.threshold_rule == dict(type='otsu', bg_ratio=0.5) and 'bg_thr' not in pipe.cam
     assert pipe.data_root == osp.abspath(out) and pipe.fully_supervised.config.endswith('line3_segmenter-gt.py')
+    # the r18 template's bound trains as long as its weak segmenter: no schedule of its own
+    assert 'max_iters' not in open(paths['segmenter_gt']).read()
+    assert Config.fromfile(paths['segmenter_gt']).train_cfg == seg_cfg.train_cfg
     from mmwsss.apis.wsss_pipeline import WSSSPipeline
     pipeline = WSSSPipeline(pipe, str(tmp_path / 'work'))
     assert pipeline._segmenter_classes() == ['background', 'dent', 'scratch']
@@ -230,11 +233,17 @@ def test_generated_lite0_configs_use_the_small_defect_recipe(tmp_path):
     assert seg_cfg.val_dataloader.dataset.pipeline == seg_cfg.test_dataloader.dataset.pipeline
     pipe = Config.fromfile(paths['pipeline'])
     assert pipe.segmenter.amp is True and pipe.fully_supervised.amp is True
+    # bf16 + channels_last for both segmenters, inherited from the MTD pipeline (the classifier stays fp32)
+    assert not pipe.classifier.get('amp') and not pipe.classifier.get('channels_last')
+    assert pipe.segmenter.channels_last is True and pipe.fully_supervised.channels_last is True
     assert not pipe.classifier.cfg_options  # the classifier config's own 12-epoch schedule, not MTD's 4-epoch budget
     assert pipe.cam.method == 'racam' and pipe.cam.threshold_rule == dict(type='otsu', bg_ratio=0.5)
     gt_cfg = Config.fromfile(paths['segmenter_gt'])
     assert gt_cfg.train_dataloader.dataset.pseudo_label_dir is None and gt_cfg.model.decode_head.num_classes == 3
     assert gt_cfg.model.type == 'LogitAdjustedEncoderDecoder' and seg_cfg.model.type == 'EncoderDecoder'
+    # the bound trains as long as the MTD pipeline's bound (4000 it.), the weak segmenter 2000
+    assert (gt_cfg.train_cfg.max_iters, gt_cfg.train_cfg.val_interval) == (4000, 1000)
+    assert seg_cfg.train_cfg.max_iters == 2000
     assert [s['type'] for s in gt_cfg.train_dataloader.dataset.dataset.pipeline] == train_types
     from mmengine.registry import DefaultScope
     from mmseg.registry import DATASETS as SEG_DATASETS

@@ -52,7 +52,8 @@ def test_configs_parse_and_import_mmwsss(repo_root):
 
 def test_two_hour_mtd_pipeline_trains_one_recipe_weak_and_full(repo_root):
     """The 2-hour MTD pipeline: 4 classifier epochs; the weak segmenter and the fully supervised bound are the same
-    FPN small-defect recipe (model, crops, sampler, 2000 iterations, bf16) and differ only in their labels."""
+    FPN small-defect recipe (model, crops, sampler, bf16, channels_last) and differ only in their labels and
+    schedule (2000 iterations; the bound 4000)."""
     import os.path as osp
 
     from mmengine.config import Config
@@ -60,11 +61,13 @@ def test_two_hour_mtd_pipeline_trains_one_recipe_weak_and_full(repo_root):
     pipe = Config.fromfile(osp.join(wsss, 'racam_lite0_fpn-dcrop128-balanced_mtd.py'))
     assert pipe.classifier.cfg_options == {'train_cfg.max_epochs': 4}
     assert pipe.segmenter.amp is True and pipe.fully_supervised.amp is True
+    assert pipe.segmenter.channels_last is True and pipe.fully_supervised.channels_last is True  # results.md (r)
+    assert not pipe.classifier.get('amp') and not pipe.classifier.get('channels_last')  # fp32: labels, (r)
     assert pipe.cam.method == 'racam' and pipe.cam.threshold_rule == dict(type='otsu', bg_ratio=0.5)
     weak = Config.fromfile(osp.join(wsss, pipe.segmenter.config))
     full = Config.fromfile(osp.join(wsss, pipe.fully_supervised.config))
     assert weak.model.decode_head.type == full.model.decode_head.type == 'FPNHead'
-    assert weak.train_cfg.max_iters == full.train_cfg.max_iters == 2000
+    assert weak.train_cfg.max_iters == 2000 and full.train_cfg.max_iters == 4000  # the bound: results.md (r)
     assert weak.train_dataloader.sampler == full.train_dataloader.sampler
     assert weak.train_dataloader.sampler.type == 'ClassBalancedSampler'
     assert weak.train_dataloader.dataset.dataset.pipeline == full.train_dataloader.dataset.dataset.pipeline
@@ -155,6 +158,8 @@ def test_mtd_pipeline_trains_the_folder_converter_recipe(repo_root):
     full = Config.fromfile(osp.join(wsss, pipe.fully_supervised.config))
     assert full.train_dataloader.dataset.pseudo_label_dir is None and weak.train_cfg.max_iters == 2000
     assert full.model.type == 'LogitAdjustedEncoderDecoder' and weak.model.type == 'EncoderDecoder'
+    # the same recipe; only the labels, the logit adjustment and the bound's longer schedule differ
     full.train_dataloader.dataset.pseudo_label_dir = weak.train_dataloader.dataset.pseudo_label_dir
     full.model.type = weak.model.type
+    full.max_iters, full.train_cfg = weak.max_iters, weak.train_cfg
     assert _flat(full.to_dict()) == _flat(weak.to_dict())

@@ -18,7 +18,8 @@ from mmengine.registry import DefaultScope
 from mmwsss.utils import add_debug_flag, cli_main
 
 CLS_CONFIG = 'configs/classifier/efficientnet-lite0-d16_in1k-pre_1xb16-12e_mtd-256x256.py'
-SEG_CONFIG = 'configs/segmenter/deeplabv3plus_efficientnet-lite0-d16_in1k-pre_1xb8-1k_mtd-native-crop256.py'
+# the segmenter of the default MTD pipeline and of the folder converter's generated configs
+SEG_CONFIG = 'configs/segmenter/fpn_efficientnet-lite0-d16_in1k-pre_1xb16-2k_mtd-pseudo-native-dcrop128-balanced.py'
 MODES = (('fp32', False, False), ('bf16', True, False), ('channels_last', False, True),
          ('channels_last + bf16', True, True))
 
