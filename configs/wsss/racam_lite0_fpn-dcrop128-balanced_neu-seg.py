@@ -4,8 +4,8 @@
 # DeepLabV3+ at 256x256; docs/results.md). Not measured on this set: it is not on the machine the numbers come from.
 _base_ = './racam_lite0_deeplabv3plus_neu-seg.py'
 custom_imports = dict(imports=['mmwsss'], allow_failed_imports=False)
-# bf16 + channels_last for both segmenters, as the MTD pipeline
+# bf16 for both segmenters, channels_last for the fully supervised one, as the MTD pipeline
 segmenter = dict(config='../segmenter/fpn_efficientnet-lite0-d16_in1k-pre_1xb16-2k_neu-seg-pseudo-native-dcrop128-balanced.py',
-    amp=True, channels_last=True)
+    amp=True)
 fully_supervised = dict(config='../segmenter/fpn_efficientnet-lite0-d16_in1k-pre_1xb16-2k_neu-seg-native-dcrop128-balanced.py',
     amp=True, channels_last=True)

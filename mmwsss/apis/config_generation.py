@@ -10,7 +10,9 @@ Three files per data set, each inheriting a shipped config (``configs/``) and ov
 
 Templates: ``lite0`` (ImageNet EfficientNet-Lite0 classifier, 12 epochs, Region-Aware CAM, and the small-defect
 segmenter recipe of the default MTD pipeline: native resolution, 128 px defect-centred crops, class-balanced
-sampling, CE + per-class Dice, a Semantic-FPN decoder, 2000 iterations in bf16 / fp16 mixed precision; images whose
+sampling, CE + per-class Dice, a Semantic-FPN decoder, 2000 iterations in bf16 / fp16 mixed precision and channels_last
+(inherited from the MTD pipeline), the fully supervised bound with the MTD pipeline bound's schedule (4000
+iterations, :func:`bound_schedule`); images whose
 longest side exceeds ``MAX_NATIVE_SIDE`` are scaled down to it, ``LimitLongestSide``) and ``r18`` (ResNet-18 from
 scratch, Grad-CAM, DeepLabV3+ at 256x256, 1000 iterations: no pretrained weights at all). The weak segmenters of the
 two ``lite0`` recipes tied on MTD's earlier labels (FPN 0.375 / DeepLabV3+ at 256x256 0.373 test mIoU, two
@@ -71,8 +73,9 @@ def bound_schedule(pipeline_config: str, segmenter_config: str) -> str:
         return ''
     full = Config.fromfile(osp.join(osp.dirname(pipeline_config), bound)).train_cfg
     weak = Config.fromfile(segmenter_config).train_cfg
-    if (full.max_iters, full.val_interval) == (weak.max_iters, weak.val_interval):
-        return ''
+    keys = ('max_iters', 'val_interval')
+    if 'max_iters' not in full or tuple(full.get(k) for k in keys) == tuple(weak.get(k) for k in keys):
+        return ''  # the same schedule, or not an iteration-based one: the generated bound inherits its weak one's
     return (f"# the template pipeline's bound has its own schedule\nmax_iters = {full.max_iters}\n"
             f"train_cfg = dict(max_iters=max_iters, val_interval={full.val_interval})\n")
 

@@ -60,7 +60,7 @@ def prepare_config(config: str,
                    launcher: str = 'none',
                    data_root: Optional[str] = None,
                    channels_last: bool = False) -> Config:
-    """Load a config and apply the mmseg-style command-line overrides (``channels_last``: train NHWC,
+    """Load a config and apply the mmseg-style command-line overrides (``channels_last``: train, validate and test NHWC,
     :class:`~mmwsss.engine.ChannelsLastHook`).
 
     ``work_dir`` priority: argument > config > ``./work_dirs/<config name>``.

@@ -136,7 +136,8 @@ class WSSSPipeline:
         cfg: pipeline config (see ``configs/wsss/``): ``dataset_name``, ``data_root``, ``data_preparation``,
             ``classifier=dict(config=..., cfg_options=..., checkpoint=None, amp=False, channels_last=False)`` (a
             given checkpoint is tested, not retrained; ``amp``: mixed precision as ``tools/train.py --amp``, bf16 on
-            a CPU; ``channels_last``: NHWC training as ``--channels-last``; both for every training section),
+            a CPU; ``channels_last``: NHWC training and testing as ``--channels-last``; both for every training
+            section),
             ``cam=dict(method, bg_thr, fg_thr, ...)``, ``segmenter=dict(config=..., cfg_options=..., amp=False,
             init_from_classifier=False)`` (``init_from_classifier``: the segmenter's backbone starts from the
             trained classifier's, which must have the same architecture),

@@ -9,17 +9,19 @@ in this one run (absolute times on shared machines are noisy; the ratios are the
 ``--amp`` uses on a CPU (:class:`mmwsss.engine.CPUAmpOptimWrapper`).
 """
 import argparse
+import os.path as osp
 import time
 
 import torch
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
+from mmwsss.apis.config_generation import TEMPLATES
 from mmwsss.utils import add_debug_flag, cli_main
 
 CLS_CONFIG = 'configs/classifier/efficientnet-lite0-d16_in1k-pre_1xb16-12e_mtd-256x256.py'
-# the segmenter of the default MTD pipeline and of the folder converter's generated configs
-SEG_CONFIG = 'configs/segmenter/fpn_efficientnet-lite0-d16_in1k-pre_1xb16-2k_mtd-pseudo-native-dcrop128-balanced.py'
+# the weak segmenter of the default MTD pipeline, which the folder converter's generated configs use
+SEG_CONFIG = osp.join('configs', TEMPLATES['lite0']['segmenter'])
 MODES = (('fp32', False, False), ('bf16', True, False), ('channels_last', False, True),
          ('channels_last + bf16', True, True))
 

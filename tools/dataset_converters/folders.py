@@ -68,7 +68,8 @@ def main():
     if report.get('unmatched_masks'):
         print(f"warning: {len(report['unmatched_masks'])} mask file(s) match no image (listed in conversion.json)")
     for path in kept:
-        print(f'kept your edited {path} (delete it to regenerate)')
+        print(f'kept {path}: it differs from what the converter writes now (your edits or an earlier version; '
+              'delete it to regenerate)')
     if not any(report['masks'].values()):
         print('no masks: the pipeline trains and reports without them (IoU is "not measured")')
     print(f"next: python tools/run_pipeline.py {paths['pipeline']} --work-dir work_dirs/{name}")
