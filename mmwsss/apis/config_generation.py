@@ -10,11 +10,11 @@ Three files per data set, each inheriting a shipped config (``configs/``) and ov
 
 Templates: ``lite0`` (ImageNet EfficientNet-Lite0 classifier, 12 epochs, Region-Aware CAM, and the small-defect
 segmenter recipe of the default MTD pipeline: native resolution, 128 px defect-centred crops, class-balanced
-sampling, CE + per-class Dice, a Semantic-FPN decoder, 2000 iterations in bf16 / fp16 mixed precision and channels_last
-(inherited from the MTD pipeline), the fully supervised bound with the MTD pipeline bound's schedule (4000
-iterations, :func:`bound_schedule`); images whose
-longest side exceeds ``MAX_NATIVE_SIDE`` are scaled down to it, ``LimitLongestSide``) and ``r18`` (ResNet-18 from
-scratch, Grad-CAM, DeepLabV3+ at 256x256, 1000 iterations: no pretrained weights at all). The weak segmenters of the
+sampling, CE + per-class Dice, a Semantic-FPN decoder, 2000 iterations in bf16 / fp16 mixed precision; the fully
+supervised bound as the MTD pipeline's: channels_last (inherited) and its schedule, 4000 iterations
+(:func:`bound_schedule`); images whose longest side exceeds ``MAX_NATIVE_SIDE`` are scaled down to it,
+``LimitLongestSide``) and ``r18`` (ResNet-18 from scratch, Grad-CAM, DeepLabV3+ at 256x256, 1000 iterations: no
+pretrained weights at all). The weak segmenters of the
 two ``lite0`` recipes tied on MTD's earlier labels (FPN 0.375 / DeepLabV3+ at 256x256 0.373 test mIoU, two
 classifier runs; FPN 0.391 on today's default labels), the fully supervised bound does not (0.620 against 0.426), so
 the generated configs use the recipe the MTD pipeline uses (docs/results.md, session (k)). The classifier keeps its
