@@ -1,7 +1,6 @@
 """``ChannelsLastHook``: train and evaluate in the channels_last (NHWC) memory format."""
 import torch
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 from mmengine.registry import HOOKS
 
 
@@ -26,16 +25,7 @@ class ChannelsLastHook(Hook):
 
     priority = 'VERY_HIGH'
 
-    @staticmethod
-    def _convert(runner) -> None:
-        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
-        model.to(memory_format=torch.channels_last)
-
     def before_train(self, runner) -> None:
-        self._convert(runner)
+        runner.model.to(memory_format=torch.channels_last)  # a wrapper's .to() reaches the wrapped model
 
-    def before_val(self, runner) -> None:
-        self._convert(runner)
-
-    def before_test(self, runner) -> None:
-        self._convert(runner)
+    before_val = before_test = before_train
