@@ -164,3 +164,30 @@ def test_mtd_pipeline_trains_the_folder_converter_recipe(repo_root):
     full.model.type = weak.model.type
     full.max_iters, full.train_cfg = weak.max_iters, weak.train_cfg
     assert _flat(full.to_dict()) == _flat(weak.to_dict())
+
+
+def test_stride2_bound_predicts_at_stride_2_and_differs_only_in_the_decoder_input(repo_root):
+    """The fpn-s2 option is the pipeline's bound with the stride-2 stage as a fifth FPN level: its decode head's
+    logits are (N, C, H / 2, W / 2), and every other key of the config is the bound's."""
+    import os.path as osp
+
+    import torch
+    from mmengine.config import Config
+    from mmseg.registry import MODELS
+    from mmseg.utils import register_all_modules
+
+    seg = osp.join(repo_root, 'configs', 'segmenter')
+    name = 'efficientnet-lite0-d16_in1k-pre_1xb16-4k_mtd-native-dcrop128-balanced.py'
+    base, s2 = Config.fromfile(osp.join(seg, f'fpn_{name}')), Config.fromfile(osp.join(seg, f'fpn-s2_{name}'))
+    flat_base, flat_s2 = _flat(base.to_dict()), _flat(s2.to_dict())
+    differ = {k for k in set(flat_base) | set(flat_s2) if flat_base.get(k) != flat_s2.get(k)}
+    assert differ == {'.model.backbone.out_indices', '.model.neck.in_channels', '.model.neck.num_outs',
+                      '.model.decode_head.in_channels', '.model.decode_head.in_index',
+                      '.model.decode_head.feature_strides', '.model.auxiliary_head.in_index'}, sorted(differ)
+    register_all_modules(init_default_scope=False)
+    s2.model.backbone.pop('init_cfg', None)
+    model = MODELS.build(s2.model).eval()
+    torch.manual_seed(0)
+    with torch.no_grad():
+        logits = model.decode_head(model.extract_feat(torch.randn(1, 3, 64, 48)))
+    assert logits.shape == (1, s2.num_classes, 32, 24)
