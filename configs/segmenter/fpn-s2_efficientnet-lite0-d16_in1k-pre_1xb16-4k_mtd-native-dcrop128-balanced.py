@@ -6,9 +6,9 @@
 # is an option, not the pipeline's bound: `--cfg-options fully_supervised.config=<this file>` on the MTD pipeline.
 _base_ = './fpn_efficientnet-lite0-d16_in1k-pre_1xb16-4k_mtd-native-dcrop128-balanced.py'
 custom_imports = dict(imports=['mmwsss'], allow_failed_imports=False)
-fpn_channels = 64
 model = dict(
     backbone=dict(out_indices=(1, 2, 3, 4, 8)),  # layers.1: stride 2, 16 channels
     neck=dict(in_channels=[16, 24, 40, 80, 1280], num_outs=5),
-    decode_head=dict(in_channels=[fpn_channels] * 5, in_index=[0, 1, 2, 3, 4], feature_strides=[2, 4, 8, 16, 16]),
+    decode_head=dict(
+        in_channels=[{{_base_.fpn_channels}}] * 5, in_index=[0, 1, 2, 3, 4], feature_strides=[2, 4, 8, 16, 16]),
     auxiliary_head=dict(in_index=3))  # the stride-16 level, as in the stride-4 recipe (in_index=2 of 4)
